@@ -1,0 +1,3 @@
+from footage.cli import main
+
+main()

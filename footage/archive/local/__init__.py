@@ -1,0 +1,1 @@
+"""Local recordings on disk: the on-disk layouts, the segment index and the local source."""

@@ -1,0 +1,11 @@
+"""One typed settings tree, read from defaults, a TOML file and ``FOOTAGE_*`` variables."""
+
+from footage.config.settings import (
+    ArchiveSettings,
+    DatabaseSettings,
+    ServerSettings,
+    Settings,
+    load_settings,
+)
+
+__all__ = ["ArchiveSettings", "DatabaseSettings", "ServerSettings", "Settings", "load_settings"]

@@ -1,0 +1,134 @@
+"""The settings tree. Unknown keys are rejected, in the file and in the environment.
+
+Precedence, highest first: explicit arguments, ``FOOTAGE_*`` environment variables
+(nested with ``__``, e.g. ``FOOTAGE_SERVER__PORT=9000``), the TOML file named by
+``--config`` or ``FOOTAGE_CONFIG``, then the defaults below (also shipped, commented, in
+``footage/config/footage.example.toml``).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from footage.domain import InvalidRequest
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "footage"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseSettings(_Section):
+    url: str = Field(
+        default="",
+        description="SQLAlchemy URL; empty means a SQLite file footage.db in data_dir",
+    )
+
+
+class ArchiveSettings(_Section):
+    root: str = Field(default="", description="folder of local recordings; empty: data_dir/archive")
+    gap_tolerance: float = Field(
+        default=0.5, ge=0, description="seconds between segments still counted as continuous"
+    )
+    scan_workers: int = Field(default=2, ge=1, description="processes that probe new segments")
+
+
+class ServerSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="FOOTAGE_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    database: DatabaseSettings = DatabaseSettings()
+    archive: ArchiveSettings = ArchiveSettings()
+    server: ServerSettings = ServerSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if settings_cls.model_config.get("toml_file"):
+            sources.append(TomlConfigSettingsSource(settings_cls))
+        return tuple(sources)
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @property
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite:///{self.data_dir / 'footage.db'}"
+
+    @property
+    def archive_root(self) -> Path:
+        return Path(self.archive.root) if self.archive.root else self.data_dir / "archive"
+
+
+def _check_env() -> None:
+    known = {"FOOTAGE_CONFIG", "FOOTAGE_DATA_DIR"}
+    sections = {"DATABASE": DatabaseSettings, "ARCHIVE": ArchiveSettings, "SERVER": ServerSettings}
+    for key in os.environ:
+        if not key.startswith("FOOTAGE_") or key in known:
+            continue
+        section, _, name = key.removeprefix("FOOTAGE_").partition("__")
+        model = sections.get(section)
+        if model is None or name.lower() not in model.model_fields:
+            raise InvalidRequest(f"unknown setting in the environment: {key}")
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Read the settings; a wrong key or value raises ``InvalidRequest`` saying which."""
+    env_file = os.environ.get("FOOTAGE_CONFIG")
+    path = config_file or (Path(env_file) if env_file else None)
+    _check_env()
+    cls: type[Settings] = Settings
+    if path is not None:
+        if not path.is_file():
+            raise InvalidRequest(f"config file {path} does not exist")
+        try:
+            tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise InvalidRequest(f"config file {path} is not valid TOML: {exc}") from exc
+
+        class _FromFile(Settings):
+            model_config = SettingsConfigDict(**{**Settings.model_config, "toml_file": path})
+
+        cls = _FromFile
+    try:
+        return cls(**overrides)
+    except ValidationError as exc:
+        where = f" in {path}" if path else ""
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise InvalidRequest(f"bad settings{where}: {problems}") from exc

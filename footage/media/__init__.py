@@ -1,0 +1,1 @@
+"""Media work through PyAV: synthetic footage, probing, cuts, remuxes, pictures."""
