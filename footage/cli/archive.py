@@ -4,5 +4,6 @@ from __future__ import annotations
 
 import typer
 
-app = typer.Typer(help="Recorded archives: generate, scan, cameras, timeline.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Recorded archives: generate, scan, cameras, timeline.", no_args_is_help=True
+)

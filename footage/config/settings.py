@@ -96,7 +96,11 @@ class Settings(BaseSettings):
 
 def _check_env() -> None:
     known = {"FOOTAGE_CONFIG", "FOOTAGE_DATA_DIR"}
-    sections = {"DATABASE": DatabaseSettings, "ARCHIVE": ArchiveSettings, "SERVER": ServerSettings}
+    sections: dict[str, type[BaseModel]] = {
+        "DATABASE": DatabaseSettings,
+        "ARCHIVE": ArchiveSettings,
+        "SERVER": ServerSettings,
+    }
     for key in os.environ:
         if not key.startswith("FOOTAGE_") or key in known:
             continue

@@ -12,7 +12,14 @@ from footage.domain.errors import (
     SourceTimeout,
     SourceUnavailable,
 )
-from footage.domain.timerange import TimeRange, ensure_utc, from_us, parse_duration, parse_time, to_us
+from footage.domain.timerange import (
+    TimeRange,
+    ensure_utc,
+    from_us,
+    parse_duration,
+    parse_time,
+    to_us,
+)
 
 __all__ = [
     "Camera",

@@ -99,4 +99,4 @@ class TimeRange:
         return cls(start=from_us(start_us), end=from_us(end_us))
 
     def __str__(self) -> str:
-        return f"{self.start.isoformat()} – {self.end.isoformat()}"
+        return f"{self.start.isoformat()} to {self.end.isoformat()}"

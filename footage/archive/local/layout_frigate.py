@@ -25,8 +25,13 @@ class FrigateLayout:
         t = ensure_utc(start)
         if t.microsecond:
             raise InvalidRequest("Frigate file names hold whole seconds; start on a whole second")
-        return PurePosixPath("recordings", t.strftime("%Y-%m-%d"), t.strftime("%H"),
-                             check_camera_id(camera_id), t.strftime("%M.%S") + f".{ext}")
+        return PurePosixPath(
+            "recordings",
+            t.strftime("%Y-%m-%d"),
+            t.strftime("%H"),
+            check_camera_id(camera_id),
+            t.strftime("%M.%S") + f".{ext}",
+        )
 
     def parse(self, rel: PurePosixPath) -> ParsedPath | None:
         parts = rel.parts
@@ -44,5 +49,6 @@ class FrigateLayout:
             ).replace(tzinfo=UTC)
         except ValueError:
             return None
-        return ParsedPath(layout=self.name, camera_id=camera, start=start,
-                          ext=match.group(3).lower())
+        return ParsedPath(
+            layout=self.name, camera_id=camera, start=start, ext=match.group(3).lower()
+        )

@@ -21,8 +21,9 @@ class MediaMTXLayout:
 
     def relpath(self, camera_id: str, start: datetime, ext: str) -> PurePosixPath:
         t = ensure_utc(start)
-        return PurePosixPath("recordings", check_camera_id(camera_id),
-                             t.strftime("%Y-%m-%d_%H-%M-%S-%f") + f".{ext}")
+        return PurePosixPath(
+            "recordings", check_camera_id(camera_id), t.strftime("%Y-%m-%d_%H-%M-%S-%f") + f".{ext}"
+        )
 
     def parse(self, rel: PurePosixPath) -> ParsedPath | None:
         parts = rel.parts
@@ -37,5 +38,6 @@ class MediaMTXLayout:
             start = datetime.strptime(match.group(1), "%Y-%m-%d_%H-%M-%S-%f").replace(tzinfo=UTC)
         except ValueError:
             return None
-        return ParsedPath(layout=self.name, camera_id=parts[0], start=start,
-                          ext=match.group(2).lower())
+        return ParsedPath(
+            layout=self.name, camera_id=parts[0], start=start, ext=match.group(2).lower()
+        )

@@ -18,8 +18,9 @@ class NativeLayout:
     def relpath(self, camera_id: str, start: datetime, ext: str) -> PurePosixPath:
         t = ensure_utc(start)
         stamp = t.strftime("%Y%m%dT%H%M%S.%f") + "Z"
-        return PurePosixPath(check_camera_id(camera_id), t.strftime("%Y-%m-%d"), t.strftime("%H"),
-                             f"{stamp}.{ext}")
+        return PurePosixPath(
+            check_camera_id(camera_id), t.strftime("%Y-%m-%d"), t.strftime("%H"), f"{stamp}.{ext}"
+        )
 
     def parse(self, rel: PurePosixPath) -> ParsedPath | None:
         parts = rel.parts
@@ -34,5 +35,6 @@ class NativeLayout:
             return None
         if parts[1] != start.strftime("%Y-%m-%d") or parts[2] != start.strftime("%H"):
             return None
-        return ParsedPath(layout=self.name, camera_id=parts[0], start=start,
-                          ext=match.group(2).lower())
+        return ParsedPath(
+            layout=self.name, camera_id=parts[0], start=start, ext=match.group(2).lower()
+        )

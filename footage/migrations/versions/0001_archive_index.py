@@ -26,8 +26,12 @@ def upgrade() -> None:
     op.create_table(
         "segments",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("camera_id", sa.String(64),
-                  sa.ForeignKey("cameras.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "camera_id",
+            sa.String(64),
+            sa.ForeignKey("cameras.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("path", sa.String(1024), nullable=False, unique=True),
         sa.Column("layout", sa.String(32), nullable=False),
         sa.Column("start_us", sa.BigInteger, nullable=False),
