@@ -30,7 +30,14 @@ def _alembic_config() -> Config:
 def open_database(url: str, *, migrate: bool = True) -> Engine:
     """Create an engine for ``url`` (creating a SQLite file's folder) and migrate it."""
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-        Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(url.removeprefix("sqlite:///")).expanduser().parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise SourceUnavailable(
+                f"cannot open or migrate the database {url}: cannot create {folder}: "
+                f"{exc.strerror}; set database.url or data_dir to a writable place"
+            ) from exc
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
