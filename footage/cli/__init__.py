@@ -36,9 +36,11 @@ def _root(
 
 
 def _register() -> None:
-    from footage.cli import archive, demo
+    from footage.cli import archive, demo, devices, users
 
     app.add_typer(archive.app, name="archive")
+    app.add_typer(devices.app, name="devices")
+    app.add_typer(users.app, name="users")
     demo.register(app)
 
 

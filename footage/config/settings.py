@@ -11,9 +11,16 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -53,6 +60,57 @@ class ServerSettings(_Section):
     port: int = Field(default=8080, ge=1, le=65535)
 
 
+class TasksSettings(_Section):
+    """Export tasks: how many run at once, where files go, when they expire."""
+
+    workers: int = Field(
+        default=1, ge=0, description="exports run at once by the server (0: only `footage worker`)"
+    )
+    source_limit: int = Field(default=1, ge=1, description="exports at once per archive source")
+    source_limits: dict[str, int] = Field(
+        default_factory=dict, description="per-source overrides, e.g. {nvr1 = 2}"
+    )
+    output_dir: str = Field(
+        default="", description="where exports are written; empty: data_dir/exports"
+    )
+    min_free_mb: int = Field(default=1024, ge=0, description="free disk space needed to start")
+    on_interrupt: Literal["requeue", "fail"] = Field(
+        default="requeue", description="what a restart does to exports that were running"
+    )
+    max_attempts: int = Field(default=3, ge=1, description="runs of one task before it fails")
+    node: str = Field(default="", description="this process's name in task records; empty: host")
+    max_range: float = Field(default=3600.0, gt=0, description="longest export, seconds")
+    poll_interval: float = Field(default=0.5, gt=0, description="seconds between queue checks")
+    heartbeat_interval: float = Field(default=1.0, gt=0, description="seconds between heartbeats")
+    stale_after: float = Field(
+        default=15.0, gt=0, description="seconds without a heartbeat before a worker is dead"
+    )
+    maintenance_interval: float = Field(
+        default=60.0, gt=0, description="seconds between keepalive/retention/recovery passes"
+    )
+    web_keep_hours: float = Field(default=24.0, ge=0, description="files kept at least this long")
+    web_delete_within_hours: float = Field(
+        default=48.0, gt=0, description="and deleted within this long"
+    )
+    api_live_timeout: float = Field(default=300.0, gt=0, description="live clip poll timeout, s")
+    api_other_timeout: float = Field(default=1800.0, gt=0, description="other API poll timeout, s")
+    api_download_window: float = Field(
+        default=3600.0, gt=0, description="seconds files stay after the last poll or download"
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TasksSettings:
+        if self.stale_after < 2 * self.heartbeat_interval:
+            raise ValueError("stale_after must be at least twice heartbeat_interval")
+        slack = self.web_delete_within_hours - self.web_keep_hours
+        if slack * 3600 < self.maintenance_interval:
+            raise ValueError(
+                "web_delete_within_hours must exceed web_keep_hours by at least "
+                "maintenance_interval"
+            )
+        return self
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="FOOTAGE_",
@@ -65,6 +123,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     archive: ArchiveSettings = ArchiveSettings()
     server: ServerSettings = ServerSettings()
+    tasks: TasksSettings = TasksSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -100,6 +159,7 @@ def _check_env() -> None:
         "DATABASE": DatabaseSettings,
         "ARCHIVE": ArchiveSettings,
         "SERVER": ServerSettings,
+        "TASKS": TasksSettings,
     }
     for key in os.environ:
         if not key.startswith("FOOTAGE_") or key in known:

@@ -11,6 +11,7 @@ from footage.domain.errors import (
     PermissionDenied,
     SourceTimeout,
     SourceUnavailable,
+    Unauthenticated,
 )
 from footage.domain.timerange import (
     TimeRange,
@@ -37,6 +38,7 @@ __all__ = [
     "Span",
     "TimeRange",
     "Timeline",
+    "Unauthenticated",
     "ensure_utc",
     "from_us",
     "parse_duration",

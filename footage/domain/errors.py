@@ -49,3 +49,7 @@ class MediaError(FootageError):
 
 class NoSpace(FootageError):
     code = "no_space"
+
+
+class Unauthenticated(FootageError):
+    code = "unauthenticated"

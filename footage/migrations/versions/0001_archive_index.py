@@ -1,4 +1,4 @@
-"""The archive index: cameras and segments.
+"""The archive index: cameras, segments and the files a scan could not read.
 
 Revision ID: 0001
 Revises:
@@ -45,10 +45,18 @@ def upgrade() -> None:
         sa.Column("size", sa.BigInteger, nullable=False),
         sa.Column("mtime_ns", sa.BigInteger, nullable=False),
     )
-    op.create_index("ix_segments_camera_start", "segments", ["camera_id", "start_us"])
-    op.create_index("ix_segments_camera_end", "segments", ["camera_id", "end_us"])
+    op.create_index("ix_segments_camera_start", "segments", ["camera_id", "start_us", "end_us"])
+    op.create_index("ix_segments_camera_end", "segments", ["camera_id", "end_us", "start_us"])
+    op.create_table(
+        "scan_failures",
+        sa.Column("path", sa.String(1024), primary_key=True),
+        sa.Column("size", sa.BigInteger, nullable=False),
+        sa.Column("mtime_ns", sa.BigInteger, nullable=False),
+        sa.Column("reason", sa.String(1000), nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("scan_failures")
     op.drop_table("segments")
     op.drop_table("cameras")

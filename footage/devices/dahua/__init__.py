@@ -1,0 +1,1 @@
+"""Dahua HTTP API: mediaFileFind search, loadfile download, snapshot, clock; and an emulator."""

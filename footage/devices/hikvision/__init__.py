@@ -1,0 +1,1 @@
+"""Hikvision ISAPI: record search, download, pictures, clock; and an emulator."""
