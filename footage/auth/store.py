@@ -112,17 +112,24 @@ class UserStore:
         return _user(row._mapping)
 
     # -- tokens and sessions ----------------------------------------------------------------
-    def issue(self, name: str, *, kind: str = TOKEN, label: str = "",
-              ttl: timedelta | None = None) -> str:
+    def issue(
+        self, name: str, *, kind: str = TOKEN, label: str = "", ttl: timedelta | None = None
+    ) -> str:
         """A new secret for ``name``; only its SHA-256 is stored, so show it once."""
         user = self.get(name)
         secret = _PREFIX[kind] + secrets.token_urlsafe(32)
         now = self._now()
         with self._engine.begin() as conn:
-            conn.execute(credentials.insert().values(
-                user_id=user.id, kind=kind, secret_sha256=_digest(secret), label=label,
-                created_us=to_us(now), expires_us=None if ttl is None else to_us(now + ttl),
-            ))
+            conn.execute(
+                credentials.insert().values(
+                    user_id=user.id,
+                    kind=kind,
+                    secret_sha256=_digest(secret),
+                    label=label,
+                    created_us=to_us(now),
+                    expires_us=None if ttl is None else to_us(now + ttl),
+                )
+            )
         return secret
 
     def resolve(self, secret: str, *, kind: str = TOKEN) -> User:
@@ -139,8 +146,11 @@ class UserStore:
                 raise Unauthenticated("the token is not valid; log in again or issue a new one")
             if row.expires_us is not None and row.expires_us <= now_us:
                 raise Unauthenticated("the token has expired; log in again")
-            conn.execute(credentials.update().where(credentials.c.id == row.credential_id)
-                         .values(last_used_us=now_us))
+            conn.execute(
+                credentials.update()
+                .where(credentials.c.id == row.credential_id)
+                .values(last_used_us=now_us)
+            )
         return _user(row._mapping)
 
     def revoke(self, secret: str) -> None:

@@ -11,7 +11,11 @@ def _footage(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FOOTAGE_")}
     return subprocess.run(
         [sys.executable, "-m", "footage", "--data-dir", str(data_dir), *args],
-        capture_output=True, text=True, timeout=300, env=env, check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=False,
     )
 
 

@@ -28,8 +28,16 @@ def test_parse_time_now_uses_given_clock() -> None:
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("90m", 5400), ("24h", 86400), ("1h30m", 5400), ("10s", 10), ("1.5s", 1.5), ("60", 60),
-     ("250ms", 0.25), ("2d", 172800)],
+    [
+        ("90m", 5400),
+        ("24h", 86400),
+        ("1h30m", 5400),
+        ("10s", 10),
+        ("1.5s", 1.5),
+        ("60", 60),
+        ("250ms", 0.25),
+        ("2d", 172800),
+    ],
 )
 def test_parse_duration(text: str, seconds: float) -> None:
     assert parse_duration(text).total_seconds() == pytest.approx(seconds)

@@ -29,8 +29,9 @@ def upgrade() -> None:
     op.create_table(
         "credentials",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"),
-                  nullable=False),
+        sa.Column(
+            "user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("secret_sha256", sa.String(64), nullable=False, unique=True),
         sa.Column("label", sa.String(200), nullable=False, server_default=""),
