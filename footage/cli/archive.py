@@ -18,7 +18,8 @@ from rich.table import Table
 from footage.archive.local.index import SegmentIndex
 from footage.archive.local.scan import ScanReport, scan
 from footage.cli.context import state
-from footage.domain import InvalidRequest, Timeline, TimeRange, parse_duration, parse_time
+from footage.cli.parsing import parse_resolution
+from footage.domain import Timeline, TimeRange, parse_duration, parse_time
 
 app = typer.Typer(
     help="Recorded archives: generate, scan, cameras, timeline.", no_args_is_help=True
@@ -79,13 +80,6 @@ def progress_bar(label: str, *, quiet: bool) -> Iterator[Callable[[int, int], No
             bar.stop()
 
 
-def _resolution(text: str) -> tuple[int, int]:
-    width, sep, height = text.lower().partition("x")
-    if not sep or not width.isdigit() or not height.isdigit():
-        raise InvalidRequest(f"cannot read resolution {text!r}; use WIDTHxHEIGHT, e.g. 640x360")
-    return int(width), int(height)
-
-
 @app.command()
 def generate(
     folder: Annotated[Path, typer.Argument(help="where to write the archive")],
@@ -118,7 +112,7 @@ def generate(
         segment_seconds=segment_seconds,
         layout=layout,
         container=container,
-        resolution=_resolution(resolution),
+        resolution=parse_resolution(resolution),
         fps=fps,
         gop=gop,
         codec=codec,
