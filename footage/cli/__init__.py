@@ -36,12 +36,13 @@ def _root(
 
 
 def _register() -> None:
-    from footage.cli import archive, demo, devices, export, users
+    from footage.cli import archive, batch, demo, devices, export, users
 
     app.add_typer(archive.app, name="archive")
     app.add_typer(export.app, name="export")
     app.command("convert")(export.convert)
     app.add_typer(devices.app, name="devices")
+    app.add_typer(batch.app, name="batch")
     app.add_typer(users.app, name="users")
     demo.register(app)
 

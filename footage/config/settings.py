@@ -57,7 +57,8 @@ class ArchiveSettings(_Section):
 
 class ServerSettings(_Section):
     host: str = "127.0.0.1"
-    port: int = Field(default=8080, ge=1, le=65535)
+    port: int = Field(default=8080, ge=1, le=65535, description="HTTP: web page and REST API")
+    grpc_port: int = Field(default=50051, ge=0, le=65535, description="gRPC API; 0: off")
 
 
 class TasksSettings(_Section):
@@ -162,8 +163,8 @@ def _check_env() -> None:
         "TASKS": TasksSettings,
     }
     for key in os.environ:
-        if not key.startswith("FOOTAGE_") or key in known:
-            continue
+        if not key.startswith("FOOTAGE_") or key in known or key.startswith("FOOTAGE_TEST_"):
+            continue  # FOOTAGE_TEST_* is reserved for the test suite
         section, _, name = key.removeprefix("FOOTAGE_").partition("__")
         model = sections.get(section)
         if model is None or name.lower() not in model.model_fields:
