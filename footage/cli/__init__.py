@@ -36,15 +36,18 @@ def _root(
 
 
 def _register() -> None:
-    from footage.cli import archive, batch, demo, devices, export, users
+    from footage.cli import archive, batch, client, demo, devices, export, serve, users, worker
 
     app.add_typer(archive.app, name="archive")
     app.add_typer(export.app, name="export")
     app.command("convert")(export.convert)
     app.add_typer(devices.app, name="devices")
     app.add_typer(batch.app, name="batch")
+    app.add_typer(client.app, name="client")
     app.add_typer(users.app, name="users")
     demo.register(app)
+    serve.register(app)
+    worker.register(app)
 
 
 def main() -> None:

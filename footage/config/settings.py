@@ -155,7 +155,8 @@ class Settings(BaseSettings):
 
 
 def _check_env() -> None:
-    known = {"FOOTAGE_CONFIG", "FOOTAGE_DATA_DIR"}
+    # FOOTAGE_CLIENT_*: the integrators' client (`footage client`), not server settings
+    known = {"FOOTAGE_CONFIG", "FOOTAGE_DATA_DIR", "FOOTAGE_CLIENT_SERVER", "FOOTAGE_CLIENT_TOKEN"}
     sections: dict[str, type[BaseModel]] = {
         "DATABASE": DatabaseSettings,
         "ARCHIVE": ArchiveSettings,

@@ -98,10 +98,11 @@ tasks = Table(
     Column("node", String(200), nullable=True),
     Column("destroyed_us", BigInteger, nullable=True),
     Column("version", Integer, nullable=False, server_default="1"),
-    Index("ix_tasks_claim", "status", "priority", "created_us", "id"),
     Index("ix_tasks_created", "created_us", "id"),
     Index("ix_tasks_owner_created", "owner", "created_us", "id"),
     Index("ix_tasks_updated", "updated_us"),
     Index("ix_tasks_status_expires", "status", "expires_us"),
     Index("ix_tasks_status_source", "status", "source"),
 )
+# The claim order: priority (highest first), then FIFO.
+Index("ix_tasks_claim", tasks.c.status, tasks.c.priority.desc(), tasks.c.created_us, tasks.c.id)

@@ -49,7 +49,9 @@ def upgrade() -> None:
         sa.Column("destroyed_us", sa.BigInteger, nullable=True),
         sa.Column("version", sa.Integer, nullable=False, server_default="1"),
     )
-    op.create_index("ix_tasks_claim", "tasks", ["status", "priority", "created_us", "id"])
+    op.create_index(
+        "ix_tasks_claim", "tasks", ["status", sa.text("priority DESC"), "created_us", "id"]
+    )
     op.create_index("ix_tasks_created", "tasks", ["created_us", "id"])
     op.create_index("ix_tasks_owner_created", "tasks", ["owner", "created_us", "id"])
     op.create_index("ix_tasks_updated", "tasks", ["updated_us"])

@@ -1,0 +1,1 @@
+"""The gRPC export API (``footage.export.v1.ExportService``): proto, generated code, servicer."""

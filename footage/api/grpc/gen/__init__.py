@@ -1,0 +1,1 @@
+"""Code generated from the export proto by ``footage.api.grpc.codegen``."""

@@ -1,0 +1,1 @@
+"""The HTTP API: the REST endpoints under /api/v1, the web page, its templates and assets."""
