@@ -1,24 +1,37 @@
-"""``footage demo``: a generated archive, indexed and ready, in a folder of its own."""
+"""``footage demo``: a generated archive, two emulated NVRs and the server, in one command.
+
+Everything lives in one folder (default ``DATA_DIR/demo``): the archive, its database, the
+NVRs' recordings, exports. A second run reuses what the first made.
+"""
 
 from __future__ import annotations
 
 import re
 import shutil
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
+from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from footage.archive.local.index import SegmentIndex
 from footage.archive.local.scan import scan
+from footage.auth import Permission, UserStore
 from footage.cli.archive import print_cameras, print_generated, print_scan, progress_bar
 from footage.cli.context import state
+from footage.config import ArchiveSettings, ServerSettings, Settings
 from footage.db import open_database
-from footage.domain import Conflict, parse_duration
+from footage.domain import Conflict, NotFound, parse_duration
 
 _MARKER = ".demo-archive-complete"
 _OURS = re.compile(r"cam\d+")  # the camera folders the demo writes
+DEMO_USER = "demo"
+DEMO_PASSWORD = "footage-demo"
+NVR_USER = "admin"
+NVR_PASSWORD = "demo-pass"  # what footage/batch/sample/devices.toml expects
+NVR_START = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)  # the sample manifest's day (16:00 +08:00)
 
 
 def register(app: typer.Typer) -> None:
@@ -33,36 +46,157 @@ def demo(
     folder: Annotated[
         Path | None, typer.Option("--dir", help="demo folder; default: DATA_DIR/demo")
     ] = None,
+    port: Annotated[int, typer.Option(help="HTTP port of the web page and REST API")] = 8080,
+    grpc_port: Annotated[int, typer.Option(help="gRPC port (0: off)")] = 50051,
+    hikvision_port: Annotated[int, typer.Option(help="emulated Hikvision NVR (0: off)")] = 18081,
+    dahua_port: Annotated[int, typer.Option(help="emulated Dahua NVR (0: off)")] = 18082,
+    serve: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="start the servers after preparing")
+    ] = True,
 ) -> None:
-    """Generate a demo archive (with gaps, as real cameras have) and index it."""
-    from footage.media.synth import SynthOptions, generate
-
-    home = folder or state(ctx).settings.data_dir / "demo"
+    """Generate and index a demo archive, start emulated NVRs and serve the web page."""
+    home = (folder or state(ctx).settings.data_dir / "demo").expanduser().absolute()
     archive = home / "archive"
     engine = open_database(f"sqlite:///{home / 'footage.db'}")
-    marker = home / _MARKER
-    if fresh or not marker.exists():
-        marker.unlink(missing_ok=True)
-        _clear(archive)
-        typer.echo(f"generating {cameras} cameras x {duration} of footage in {archive} …")
-        options = SynthOptions(cameras=cameras, duration=parse_duration(duration), gaps=True)
-        with progress_bar("generating", quiet=False) as progress:
-            report = generate(archive, options, progress=progress)
-        marker.write_text(f"{archive}\n")
-        print_generated(report)
-    else:
-        typer.echo(f"using the demo archive in {archive} (--fresh makes a new one)")
-    with progress_bar("indexing", quiet=False) as progress:
-        print_scan(scan(engine, archive, workers=2, progress=progress))
-    print_cameras(SegmentIndex(engine).summaries())
-    hour_ago = (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    typer.echo(
-        "\nTry:\n"
-        f"  footage --data-dir {home} archive cameras\n"
-        f"  footage --data-dir {home} archive timeline --camera cam1 "
-        f"--start {hour_ago} --end now"
+    try:
+        _prepare_archive(home, archive, cameras, duration, fresh)
+        with progress_bar("indexing", quiet=False) as progress:
+            print_scan(scan(engine, archive, workers=2, progress=progress))
+        print_cameras(SegmentIndex(engine).summaries())
+        _ensure_user(UserStore(engine))
+    finally:
+        engine.dispose()
+    settings = Settings(
+        data_dir=home,
+        archive=ArchiveSettings(root=str(archive)),
+        server=ServerSettings(host="127.0.0.1", port=port, grpc_port=grpc_port),
     )
-    engine.dispose()
+    if not serve:
+        _print_guide(home, settings, hikvision_port, dahua_port)
+        return
+    with ExitStack() as stack:
+        _start_emulators(stack, home, hikvision_port, dahua_port)
+        from footage.cli.serve import run_servers
+
+        _print_guide(home, settings, hikvision_port, dahua_port)
+        run_servers(settings)
+
+
+def _prepare_archive(home: Path, archive: Path, cameras: int, duration: str, fresh: bool) -> None:
+    from footage.media.synth import SynthOptions, generate
+
+    marker = home / _MARKER
+    if not fresh and marker.exists():
+        typer.echo(f"using the demo archive in {archive} (--fresh makes a new one)")
+        return
+    marker.unlink(missing_ok=True)
+    _clear(archive)
+    typer.echo(f"generating {cameras} cameras x {duration} of footage in {archive} …")
+    options = SynthOptions(cameras=cameras, duration=parse_duration(duration), gaps=True)
+    with progress_bar("generating", quiet=False) as progress:
+        report = generate(archive, options, progress=progress)
+    marker.write_text(f"{archive}\n")
+    print_generated(report)
+
+
+def _ensure_user(users: UserStore) -> None:
+    try:
+        users.get(DEMO_USER)
+    except NotFound:
+        users.add(DEMO_USER, DEMO_PASSWORD, [Permission.ADMIN, Permission.EXPORT, Permission.VIEW])
+
+
+def _nvr_archive(home: Path) -> Path:
+    """Ten minutes of four cameras on the sample manifest's day, for the emulated NVRs."""
+    from footage.media.synth import SynthOptions, generate
+
+    root = home / "nvr-archive"
+    done = home / ".nvr-archive-complete"
+    if not done.exists():
+        shutil.rmtree(root, ignore_errors=True)
+        typer.echo("generating the emulated NVRs' recordings …")
+        generate(
+            root,
+            SynthOptions(
+                cameras=4,
+                start=NVR_START,
+                duration=timedelta(minutes=10),
+                segment_seconds=60,
+                resolution=(320, 180),
+                fps=10,
+                gop=10,
+                stamps="exact",
+            ),
+        )
+        done.write_text(f"{root}\n")
+    return root
+
+
+def _start_emulators(stack: ExitStack, home: Path, hik_port: int, dahua_port: int) -> None:
+    if not hik_port and not dahua_port:
+        return
+    from footage.devices.dahua.emulator import DahuaEmulator
+    from footage.devices.hikvision.emulator import HikvisionEmulator
+
+    root = _nvr_archive(home)
+    common: dict[str, Any] = {"user": NVR_USER, "password": NVR_PASSWORD}
+    if hik_port:
+        # a few transient faults, which the drivers retry: the batch run shows them cope
+        stack.enter_context(
+            HikvisionEmulator(
+                root,
+                channels=["cam1", "cam2"],
+                port=hik_port,
+                work_dir=home / "nvr-hikvision",
+                faults="truncate:0.05/download,400:0.05/download",
+                seed=7,
+                **common,
+            )
+        )
+    if dahua_port:
+        stack.enter_context(
+            DahuaEmulator(
+                root,
+                channels=["cam3", "cam4"],
+                port=dahua_port,
+                work_dir=home / "nvr-dahua",
+                **common,
+            )
+        )
+
+
+def _print_guide(home: Path, settings: Settings, hik_port: int, dahua_port: int) -> None:
+    hour_ago = (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    sample = resources.files("footage.batch") / "sample"
+    server = settings.server
+    lines = [
+        "",
+        f"Web page:  http://{server.host}:{server.port}/   "
+        f"user {DEMO_USER}, password {DEMO_PASSWORD}",
+        f"REST API:  http://{server.host}:{server.port}/api/v1/docs",
+    ]
+    if server.grpc_port:
+        lines.append(
+            f"gRPC API:  {server.host}:{server.grpc_port}   (token: footage users token "
+            f"{DEMO_USER} --data-dir {home})"
+        )
+    if hik_port or dahua_port:
+        lines.append(
+            f"NVRs:      Hikvision 127.0.0.1:{hik_port}, Dahua 127.0.0.1:{dahua_port} "
+            f"({NVR_USER}/{NVR_PASSWORD})"
+        )
+        lines.append(
+            f"Batch run: footage batch run {sample / 'shipments.csv'} --devices "
+            f"{sample / 'devices.toml'} -o {home / 'batch-out'} --tz +08:00"
+        )
+    lines += [
+        f"CLI:       footage --data-dir {home} archive timeline --camera cam1 "
+        f"--start {hour_ago} --end now",
+        f"           footage --data-dir {home} export clip --archive {home / 'archive'} "
+        f"--camera cam1 --start {hour_ago} --end now -o clips/",
+        "",
+    ]
+    typer.echo("\n".join(lines))
 
 
 def _clear(archive: Path) -> None:

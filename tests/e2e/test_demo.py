@@ -2,9 +2,14 @@
 
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import httpx
 
 
 def _footage(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -20,7 +25,7 @@ def _footage(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_demo_generates_indexes_and_reuses(tmp_path: Path) -> None:
-    first = _footage(tmp_path, "demo", "--cameras", "2", "--duration", "10m")
+    first = _footage(tmp_path, "demo", "--cameras", "2", "--duration", "10m", "--no-serve")
     assert first.returncode == 0, first.stderr
     assert "generating 2 cameras" in first.stdout
     assert "cam1" in first.stdout and "cam2" in first.stdout
@@ -33,9 +38,10 @@ def test_demo_generates_indexes_and_reuses(tmp_path: Path) -> None:
     # gaps are switched on, so each camera recorded less than the ten minutes asked for
     assert all(0 < c["recorded_seconds"] < 600 for c in listed)
 
-    again = _footage(tmp_path, "demo", "--cameras", "2", "--duration", "10m")
+    again = _footage(tmp_path, "demo", "--cameras", "2", "--duration", "10m", "--no-serve")
     assert again.returncode == 0, again.stderr
     assert "using the demo archive" in again.stdout
+    assert "user demo, password footage-demo" in again.stdout
     assert " 0 added" in again.stdout
 
 
@@ -43,7 +49,91 @@ def test_demo_refuses_to_delete_foreign_files(tmp_path: Path) -> None:
     archive = tmp_path / "demo" / "archive"
     archive.mkdir(parents=True)
     (archive / "holiday.mp4").write_bytes(b"precious")
-    result = _footage(tmp_path, "demo", "--duration", "1m")
+    result = _footage(tmp_path, "demo", "--duration", "1m", "--no-serve")
     assert result.returncode == 2
     assert "did not make" in result.stderr
     assert (archive / "holiday.mp4").read_bytes() == b"precious"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_demo_serves_the_page_and_the_emulated_nvrs(tmp_path: Path) -> None:
+    """The README's first command: a server on localhost, ready for a browser."""
+    http_port, grpc_port, hik_port, dahua_port = (_free_port() for _ in range(4))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FOOTAGE_")}
+    args = [
+        sys.executable,
+        "-m",
+        "footage",
+        "--data-dir",
+        str(tmp_path),
+        "demo",
+        "--cameras",
+        "1",
+        "--duration",
+        "5m",
+        "--port",
+        str(http_port),
+        "--grpc-port",
+        str(grpc_port),
+        "--hikvision-port",
+        str(hik_port),
+        "--dahua-port",
+        str(dahua_port),
+    ]
+    with subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    ) as proc:
+        try:
+            seen = _read_until(proc, "footage serving", timeout=240)
+            assert f"http://127.0.0.1:{http_port}/" in seen
+            base = f"http://127.0.0.1:{http_port}"
+            login = httpx.get(f"{base}/login", timeout=10)
+            assert login.status_code == 200 and "<form" in login.text
+            session = httpx.post(
+                f"{base}/api/v1/auth/login",
+                timeout=10,
+                json={"name": "demo", "password": "footage-demo"},
+            )
+            assert session.status_code == 200, session.text
+            cameras = httpx.get(f"{base}/api/v1/cameras", cookies=session.cookies, timeout=10)
+            assert cameras.status_code == 200
+            assert "cam1" in cameras.text
+            clock = httpx.get(
+                f"http://127.0.0.1:{hik_port}/ISAPI/System/time",
+                timeout=10,
+                auth=httpx.DigestAuth("admin", "demo-pass"),
+            )
+            assert clock.status_code == 200 and "<Time" in clock.text
+            denied = httpx.get(
+                f"http://127.0.0.1:{dahua_port}/cgi-bin/snapshot.cgi?channel=1",
+                timeout=10,
+                auth=httpx.DigestAuth("admin", "wrong-pass"),
+            )
+            assert denied.status_code == 401
+        finally:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                raise
+    assert proc.returncode == 0
+
+
+def _read_until(proc: subprocess.Popen[str], marker: str, timeout: float) -> str:
+    assert proc.stdout is not None
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        if marker in line:
+            return "".join(seen)
+    raise AssertionError(f"no {marker!r} within {timeout} s; output:\n{''.join(seen)}")
