@@ -66,6 +66,8 @@ def run_servers(settings: Settings, *, banner: str = "") -> None:
         )
         try:
             uvicorn.Server(config).run()
+        except KeyboardInterrupt:
+            pass  # uvicorn re-raises the Ctrl-C it handled: stopping on it is a normal end
         finally:
             if grpc_server is not None:
                 grpc_server.stop(grace=5.0)
