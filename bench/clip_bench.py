@@ -8,10 +8,16 @@ the middle of a segment) times:
 * ``cat`` of the same segment files into a file on the same disk (the baseline),
 * footage ``export_clip`` to MP4 (in a child process, which also reports its peak RSS),
 * Debian's ``ffmpeg -f concat -c copy -movflags +faststart`` (when on PATH),
-* footage to MPEG-TS and MKV (the PyAV packet path).
+* footage to MPEG-TS and MKV (the PyAV packet path),
+* SHA-256 alone of the same bytes, read from the page cache in this process (hashlib): the
+  floor for any export that checksums its output, shown next to ``cat``.
 
-The page cache is warm for every measurement: the segment files are read once by ``cat``
-before anything is timed. Nothing is synced to disk (neither ``cat`` nor the others).
+Every variant is treated the same way: the segment files of a range are read into the page
+cache (to /dev/null) before that range is timed, the dirty pages of earlier runs are synced
+before each run (nothing is synced inside a run), and the runs of all tools are interleaved
+``--repeat`` times; each figure is the median. footage's MP4 export also reports its stages
+(parse, layout, copy, validation while the hash finishes, rest of the hash), taken from the
+DEBUG log of ``footage.media.clip.export``.
 
     python bench/clip_bench.py [--dir DIR] [--keep] [--repeat N]
 """
@@ -19,7 +25,9 @@ before anything is timed. Nothing is synced to disk (neither ``cat`` nor the oth
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import logging
 import os
 import resource
 import shutil
@@ -28,9 +36,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 T0 = datetime(2026, 1, 1, 0, 0, 0, tzinfo=UTC)
 SEGMENTS = 60
@@ -68,9 +79,9 @@ def encode_minute(path: Path, movflags: str) -> None:
         t = 0
         while t < SEGMENT_S * 48000:
             tone = np.sin(np.arange(t, t + 1024) / 48000 * 2 * np.pi * 440).astype(np.float32)
-            frame = av.AudioFrame.from_ndarray(np.stack([tone, tone]) * 0.2, format="fltp")
-            frame.sample_rate, frame.pts = 48000, t
-            out.mux(a.encode(frame))
+            sound = av.AudioFrame.from_ndarray(np.stack([tone, tone]) * 0.2, format="fltp")
+            sound.sample_rate, sound.pts = 48000, t
+            out.mux(a.encode(sound))
             t += 1024
         out.mux(a.encode())
 
@@ -161,20 +172,52 @@ def child(spec_path: str) -> None:
     span = TimeRange(
         start=datetime.fromisoformat(spec["start"]), end=datetime.fromisoformat(spec["end"])
     )
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    started = time.perf_counter()
+    stages: dict[str, float] = {}
+
+    class Stages(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            name = getattr(record, "stage", None)
+            if name is not None:
+                stages[name] = stages.get(name, 0.0) + float(getattr(record, "seconds", 0.0))
+
+    logger = logging.getLogger("footage.media.clip.export")
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(Stages())
+    rss_before = _status_kb("VmHWM")
+    started, cpu = time.perf_counter(), _cpu_self()
     result = export_clip(
         segments, span, Path(spec["out"]), ClipOptions(format=spec["format"], file_stem="bench")
     )
-    seconds = time.perf_counter() - started
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    seconds, cpu = time.perf_counter() - started, _cpu_self() - cpu
+    rss = _status_kb("VmHWM")
     size = sum(f.size for f in result.files)
-    print(
-        json.dumps({"seconds": seconds, "rss_kb": rss, "rss_before_kb": rss_before, "size": size})
-    )
+    out = {"seconds": seconds, "cpu": cpu, "rss_kb": rss, "rss_before_kb": rss_before}
+    out["size"] = size
+    print(json.dumps({**out, "stages": stages}))
 
 
-def run_footage(spec: dict[str, object], work: Path) -> dict[str, float]:
+def _cpu_self() -> float:
+    """CPU seconds (user + system, all threads) this process has used."""
+    t = os.times()
+    return t.user + t.system
+
+
+def _cpu_children() -> float:
+    """CPU seconds used by waited-for child processes (and the work of this process)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime + _cpu_self()
+
+
+def _status_kb(field: str) -> int:
+    """A memory figure of this process in KiB. VmHWM is the peak RSS of this program only
+    (``ru_maxrss`` would carry the parent's peak over ``fork``/``exec``)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def run_footage(spec: dict[str, object], work: Path) -> dict[str, Any]:
     spec_path = work / "spec.json"
     spec_path.write_text(json.dumps(spec))
     started = time.perf_counter()
@@ -185,7 +228,7 @@ def run_footage(spec: dict[str, object], work: Path) -> dict[str, float]:
         check=True,
     )
     wall = time.perf_counter() - started
-    out: dict[str, float] = json.loads(run.stdout.strip().splitlines()[-1])
+    out: dict[str, Any] = json.loads(run.stdout.strip().splitlines()[-1])
     out["process_seconds"] = wall
     shutil.rmtree(spec["out"], ignore_errors=True)  # type: ignore[arg-type]
     return out
@@ -224,11 +267,37 @@ def run_ffmpeg(paths: list[Path], start_s: float, end_s: float, work: Path) -> f
     return seconds
 
 
+def run_sha256(paths: list[Path]) -> float:
+    """SHA-256 of the files' bytes from the page cache, as footage reads them (256 KiB)."""
+    buf = bytearray(256 * 1024)
+    view = memoryview(buf)
+    started = time.perf_counter()
+    digest = hashlib.sha256()
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            pos = 0
+            while (n := os.preadv(fd, [view], pos)) > 0:
+                digest.update(view[:n])
+                pos += n
+        finally:
+            os.close(fd)
+    return time.perf_counter() - started
+
+
+def warm(paths: list[Path]) -> None:
+    """Read the files into the page cache (the same way before every range and variant)."""
+    with open(os.devnull, "wb") as sink:
+        subprocess.run(["cat", *map(str, paths)], stdout=sink, check=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dir", type=Path, default=None, help="work here (reuses a kept archive)")
     parser.add_argument("--keep", action="store_true", help="keep the archive afterwards")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of cat and footage mp4")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of every tool (median)")
+    parser.add_argument("--only", choices=("fmp4", "mp4"), help="one source variant")
+    parser.add_argument("--no-packets", action="store_true", help="skip the ts and mkv runs")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -237,8 +306,16 @@ def main() -> None:
     root = args.dir / "clip-bench" if args.dir else Path(tempfile.mkdtemp(prefix="clip-bench-"))
     try:
         variants = existing(root / "archive") or build(root / "archive")
-        rows = [measure(name, paths, root, args.repeat) for name, paths in variants.items()]
-        report([r for group in rows for r in group])
+        if args.only:
+            variants = {args.only: variants[args.only]}
+        repeat = max(args.repeat, 1)
+        formats = () if args.no_packets else ("ts", "mkv")
+        rows = [
+            row
+            for name, paths in variants.items()
+            for row in measure(name, paths, root, repeat, formats)
+        ]
+        report(rows)
     finally:
         if args.keep:
             print(f"kept {root}")
@@ -246,77 +323,132 @@ def main() -> None:
             shutil.rmtree(root, ignore_errors=True)
 
 
-def measure(variant: str, paths: list[Path], root: Path, repeat: int) -> list[dict[str, object]]:
+def measure(
+    variant: str, paths: list[Path], root: Path, repeat: int, formats: tuple[str, ...]
+) -> list[dict[str, Any]]:
     total = SEGMENTS * SEGMENT_S
     ranges = {"whole hour": (0.0, float(total)), "10 min mid-segment": (1530.52, 2130.52)}
     rows = []
     for label, (start_s, end_s) in ranges.items():
-        first = int(start_s // SEGMENT_S)
-        used = paths[first : int(-(-end_s // SEGMENT_S))]
-        run_cat(used, root / "warm.bin")  # warm the page cache
-        spec = {
-            "segments": segment_spec(paths, variant),
-            "start": (T0 + timedelta(seconds=start_s)).isoformat(),
-            "end": (T0 + timedelta(seconds=end_s)).isoformat(),
-            "out": str(root / "out"),
-        }
-        cats, mp4 = [], []
-        for _ in range(repeat):  # interleaved, each after a sync, so both see the same disk
-            os.sync()
-            cats.append(run_cat(used, root / "cat.bin"))
-            os.sync()
-            mp4.append(run_footage({**spec, "format": "mp4"}, root))
-        best = sorted(mp4, key=lambda r: r["seconds"])[len(mp4) // 2]
-        row: dict[str, object] = {
-            "source": variant,
-            "range": label,
-            "bytes": sum(p.stat().st_size for p in used),
-            "cat": statistics.median(cats),
-            "cat runs": cats,
-            "footage mp4": best["seconds"],
-            "footage mp4 runs": [r["seconds"] for r in mp4],
-            "footage mp4 (process)": best["process_seconds"],
-            "peak RSS MB": max(r["rss_kb"] for r in mp4) / 1024,
-            "RSS before export MB": best["rss_before_kb"] / 1024,
-        }
-        os.sync()
-        offset = first * SEGMENT_S
-        row["ffmpeg CLI"] = run_ffmpeg(used, start_s - offset, end_s - offset, root)
-        for fmt in ("ts", "mkv"):
-            os.sync()
-            row[f"footage {fmt}"] = run_footage({**spec, "format": fmt}, root)["seconds"]
+        row = measure_range(variant, paths, (start_s, end_s), root, repeat, formats)
+        row["range"] = label
         print(json.dumps(row), flush=True)
         rows.append(row)
     return rows
 
 
-def report(rows: list[dict[str, object]]) -> None:
-    timed = [
-        "cat",
-        "footage mp4",
-        "footage mp4 (process)",
-        "ffmpeg CLI",
-        "footage ts",
-        "footage mkv",
-    ]
-    print("\npage cache warm for every run; times are medians in seconds; (x) = ratio to cat\n")
-    head = f"{'source':6} {'range':20} {'GB':>5} " + " ".join(f"{t:>22}" for t in timed)
-    print(head + f" {'peak RSS MB':>12}")
+def measure_range(
+    variant: str,
+    paths: list[Path],
+    span: tuple[float, float],
+    root: Path,
+    repeat: int,
+    formats: tuple[str, ...],
+) -> dict[str, Any]:
+    start_s, end_s = span
+    first = int(start_s // SEGMENT_S)
+    used = paths[first : int(-(-end_s // SEGMENT_S))]
+    offset = first * SEGMENT_S
+    spec = {
+        "segments": segment_spec(paths, variant),
+        "start": (T0 + timedelta(seconds=start_s)).isoformat(),
+        "end": (T0 + timedelta(seconds=end_s)).isoformat(),
+        "out": str(root / "out"),
+    }
+    tools: dict[str, Callable[[], float | None]] = {
+        "cat": lambda: run_cat(used, root / "cat.bin"),
+        "sha256 only": lambda: run_sha256(used),
+        "ffmpeg CLI": lambda: run_ffmpeg(used, start_s - offset, end_s - offset, root),
+    }
+    for fmt in formats:
+        tools[f"footage {fmt}"] = partial(_seconds, {**spec, "format": fmt}, root)
+    runs: dict[str, list[float]] = {}
+    cpu: dict[str, list[float]] = {}
+    mp4: list[dict[str, Any]] = []
+    warm(used)
+    for _ in range(repeat):  # interleaved, so every tool sees the same machine
+        os.sync()  # each run starts without the previous runs' dirty pages
+        mp4.append(run_footage({**spec, "format": "mp4"}, root))
+        for name, tool in tools.items():
+            os.sync()
+            before = _cpu_children()
+            value = tool()
+            if value is not None:
+                runs.setdefault(name, []).append(value)
+                cpu.setdefault(name, []).append(_cpu_children() - before)
+    runs["footage mp4"] = [float(r["seconds"]) for r in mp4]
+    runs["footage mp4 (process)"] = [float(r["process_seconds"]) for r in mp4]
+    cpu["footage mp4"] = [float(r["cpu"]) for r in mp4]
+    return {
+        "source": variant,
+        "bytes": sum(p.stat().st_size for p in used),
+        "runs": runs,
+        "median": {k: statistics.median(v) for k, v in runs.items()},
+        "cpu": {k: statistics.median(v) for k, v in cpu.items()},
+        "stages": _median_stages([r["stages"] for r in mp4]),
+        "peak RSS MB": max(float(r["rss_kb"]) for r in mp4) / 1024,
+        "RSS before export MB": min(float(r["rss_before_kb"]) for r in mp4) / 1024,
+    }
+
+
+def _seconds(spec: dict[str, Any], root: Path) -> float:
+    return float(run_footage(spec, root)["seconds"])
+
+
+def _median_stages(runs: list[dict[str, float]]) -> dict[str, float]:
+    names = dict.fromkeys(name for r in runs for name in r)
+    return {n: statistics.median(r.get(n, 0.0) for r in runs) for n in names}
+
+
+TIMED = (
+    "cat",
+    "sha256 only",
+    "footage mp4",
+    "footage mp4 (process)",
+    "ffmpeg CLI",
+    "footage ts",
+    "footage mkv",
+)
+
+
+def report(rows: list[dict[str, Any]]) -> None:
+    print(
+        "\npage cache warm for every run; medians in seconds;"
+        " (x) = ratio to cat, [x] = ratio to the ffmpeg CLI\n"
+    )
+    print(f"{'source':6} {'range':20} {'GB':>5} " + " ".join(f"{t:>24}" for t in TIMED))
     for r in rows:
-        cat = float(r["cat"])  # type: ignore[arg-type]
+        median = r["median"]
+        cat, ffmpeg = median["cat"], median.get("ffmpeg CLI")
         cells = []
-        for t in timed:
-            value = r.get(t)
+        for t in TIMED:
+            value = median.get(t)
             if value is None:
-                cells.append(f"{'n/a':>22}")
-            else:
-                cells.append(f"{float(value):>13.2f} ({float(value) / cat:4.2f}x)")  # type: ignore[arg-type]
-        gb = int(r["bytes"]) / 1e9  # type: ignore[call-overload]
-        print(
-            f"{r['source']:6} {r['range']:20} {gb:5.2f} "
-            + " ".join(cells)
-            + f" {float(r['peak RSS MB']):12.0f}"
-        )  # type: ignore[arg-type]
+                cells.append(f"{'n/a':>24}")
+                continue
+            vs_ffmpeg = f"[{value / ffmpeg:4.2f}]" if ffmpeg else ""
+            cells.append(f"{value:>8.2f} ({value / cat:4.2f}x){vs_ffmpeg:>8}")
+        gb = int(r["bytes"]) / 1e9
+        print(f"{r['source']:6} {r['range']:20} {gb:5.2f} " + " ".join(cells))
+    print("\nfootage mp4 stages (medians, s): parse, layout, copy (kernel copy with the hash")
+    print("following on the other core), validate (while the hash finishes), hash tail")
+    for r in rows:
+        stages: dict[str, float] = r["stages"]
+        parts = " ".join(f"{k} {v:.3f}" for k, v in stages.items())
+        print(f"{r['source']:6} {r['range']:20} {parts}")
+    print("\nCPU seconds (user + system, all threads; medians) - what a busy machine charges;")
+    print("the ts/mkv and ffmpeg figures include starting the process")
+    for r in rows:
+        parts = " ".join(f"{k} {v:.2f}" for k, v in r["cpu"].items())
+        print(f"{r['source']:6} {r['range']:20} {parts}")
+    print("\nmemory of footage mp4 (peak RSS of the child process, MB)")
+    for r in rows:
+        peak, before = float(r["peak RSS MB"]), float(r["RSS before export MB"])
+        print(f"{r['source']:6} {r['range']:20} peak {peak:.0f} (before the export {before:.0f})")
+    print("\nSHA-256 alone vs cat: the floor for a checksummed export on this machine")
+    for r in rows:
+        sha, cat = r["median"]["sha256 only"], r["median"]["cat"]
+        print(f"{r['source']:6} {r['range']:20} sha256 {sha:.2f} s = {sha / cat:.2f}x cat")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from footage.media.clip.mp4_boxes import BoxError, iter_boxes
+from footage.media.clip.mp4_fragments import FragmentReader, TrackDefaults
 from footage.media.clip.mp4_moov import box, full_box
 from footage.media.clip.mp4_samples import read_mp4
 from footage.media.clip.sample_entry import config_key, describe, tag_hvc1
@@ -113,3 +114,67 @@ def test_hev1_becomes_hvc1_only_with_every_parameter_set() -> None:
 def test_full_box_layout() -> None:
     data = full_box(b"test", 1, 0x000203, b"ab")
     assert data == struct.pack(">I4sI", 14, b"test", 0x01000203) + b"ab"
+
+
+def _trun(version: int, fields: int, rows: list[tuple[int, ...]], *, rel=None, first=None):
+    flags = fields | (0x1 if rel is not None else 0) | (0x4 if first is not None else 0)
+    body = struct.pack(">I", len(rows))
+    body += struct.pack(">i", rel) if rel is not None else b""
+    body += struct.pack(">I", first) if first is not None else b""
+    fmt = ">" + "".join(
+        "i" if bit == 0x800 and version else "I"
+        for bit in (0x100, 0x200, 0x400, 0x800)
+        if fields & bit
+    )
+    body += b"".join(struct.pack(fmt, *row) for row in rows)
+    return full_box(b"trun", version, flags, body)
+
+
+def _traf(track: int, tfhd_flags: int, tfhd_fields: bytes, *boxes: bytes) -> bytes:
+    tfhd = full_box(b"tfhd", 0, tfhd_flags, struct.pack(">I", track), tfhd_fields)
+    return box(b"traf", tfhd, *boxes)
+
+
+def test_fragment_runs_resolve_bases_times_defaults_and_layouts() -> None:
+    """Hand-made fragments covering what FFmpeg never writes: runs without data offsets,
+    trafs without tfdt or base, tfhd and trex defaults, several entry layouts per track."""
+    moof1 = box(
+        b"moof",
+        full_box(b"mfhd", 0, 0, struct.pack(">I", 1)),
+        _traf(
+            1,
+            0x20000 | 0x8,  # base is the moof; default duration 10
+            struct.pack(">I", 10),
+            full_box(b"tfdt", 1, 0, struct.pack(">Q", 1000)),
+            _trun(1, 0x200 | 0x800, [(100, -2), (200, 4), (300, 0)], rel=1000, first=0),
+        ),
+        _traf(2, 0x8, struct.pack(">I", 20), _trun(0, 0, [(), (), (), ()])),  # after track 1
+    )
+    moof2 = box(
+        b"moof",
+        full_box(b"mfhd", 0, 0, struct.pack(">I", 2)),
+        _traf(
+            1,
+            0x1 | 0x8,  # explicit base 5000; default duration 10; no tfdt: time continues
+            struct.pack(">QI", 5000, 10),
+            _trun(0, 0x200, [(10,), (20,)], rel=8),
+            _trun(0, 0x100 | 0x200, [(7, 1), (9, 2)]),  # no offset: follows the last run
+        ),
+        _traf(2, 0, b"", full_box(b"tfdt", 0, 0, struct.pack(">I", 500)), _trun(0, 0, [()])),
+    )
+    buf = moof1 + moof2
+    moofs = [(b.start, buf[b.start : b.end]) for b in iter_boxes(buf) if b.type == b"moof"]
+    trex = {1: TrackDefaults(flags=0x10000), 2: TrackDefaults(duration=3, size=5)}
+    reader = FragmentReader(moofs, trex)
+    video, audio = reader.samples(1), reader.samples(2)
+    assert video.offset.tolist() == [1000, 1100, 1300, 5008, 5018, 5038, 5039]
+    assert video.size.tolist() == [100, 200, 300, 10, 20, 1, 2]
+    assert video.dts.tolist() == [1000, 1010, 1020, 1030, 1040, 1050, 1057]
+    assert video.dur.tolist() == [10, 10, 10, 10, 10, 7, 9]
+    assert video.cts.tolist() == [-2, 4, 0, 0, 0, 0, 0]
+    assert video.sync.tolist() == [True, False, False, False, False, False, False]
+    assert audio.offset.tolist() == [1600, 1605, 1610, 1615, 5041]
+    assert audio.dts.tolist() == [0, 20, 40, 60, 500]
+    assert audio.dur.tolist() == [20, 20, 20, 20, 3]
+    assert audio.sync.all()
+    assert len(reader.samples(3).dts) == 0

@@ -1,21 +1,21 @@
-"""Copying byte ranges of source files into an output file while a second thread computes
-the output's SHA-256 from the very same buffers (each byte is read once)."""
+"""Copying byte ranges of source files into an output file, in the kernel when it can
+(``copy_file_range``: no userspace buffers), in large chunks between cancel checks."""
 
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
-import queue
-import threading
 from collections.abc import Callable
 
 from footage.domain import MediaError, NoSpace
 from footage.media.clip.cancel import CancelToken
 from footage.media.clip.mp4_layout import CopyPlan
 
-BUFFER = 1 << 20  # per read; small enough to stay in cache until it is hashed
-BUFFERS = 8
+CHUNK = 8 << 20  # per system call: a few ms, so cancel and the hasher follow closely
+_FALLBACK_BUFFER = 1 << 20
+# copy_file_range refused for these files (another file system on an old kernel, a file
+# system without it, ...): copy through a buffer instead.
+_NO_KERNEL_COPY = {errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL, errno.ETXTBSY}
 
 
 def write_with_copies(
@@ -25,106 +25,105 @@ def write_with_copies(
     *,
     cancel: CancelToken,
     progress: Callable[[float], None],
-) -> str:
-    """Write ``header`` then every range of ``plan`` to ``fd``; return the SHA-256 (hex)."""
-    hasher = _Hasher(header)
-    hasher.start()
+    written: Callable[[int], None],
+    kernel: bool = True,
+) -> None:
+    """Write ``header`` at the start of ``fd``, then every range of ``plan`` after it.
+    ``written(n)`` is called each time bytes ``[0, n)`` of the output are in place.
+    ``kernel=False`` copies through a buffer even where ``copy_file_range`` works."""
+    copier = _Copier(fd, kernel=kernel)
     try:
-        _write_all(fd, header)
-        _copy_ranges(fd, plan, hasher, cancel, progress)
+        copier.write(header)
+        written(copier.pos)
+        _copy_ranges(copier, plan, cancel, progress, written)
     except OSError as exc:
         raise _translate(exc) from exc
-    finally:
-        hasher.finish()
-    return hasher.hexdigest()
-
-
-def _write_all(fd: int, data: bytes | memoryview) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
 
 
 def _copy_ranges(
-    fd: int,
+    copier: _Copier,
     plan: CopyPlan,
-    hasher: _Hasher,
     cancel: CancelToken,
     progress: Callable[[float], None],
+    written: Callable[[int], None],
 ) -> None:
     src_fd, src_idx = -1, -1
     done = 0.0
+    ranges = zip(
+        plan.src.tolist(),
+        plan.offset.tolist(),
+        plan.length.tolist(),
+        plan.seconds.tolist(),
+        strict=True,
+    )
     try:
-        for i in range(len(plan.src)):
+        for idx, offset, length, seconds in ranges:
             cancel.check()
-            if int(plan.src[i]) != src_idx:
+            if idx != src_idx:
                 if src_fd >= 0:
                     os.close(src_fd)
-                src_idx = int(plan.src[i])
-                src_fd = os.open(plan.sources[src_idx], os.O_RDONLY)
-            _copy_range(src_fd, fd, int(plan.offset[i]), int(plan.length[i]), hasher, cancel)
-            done += float(plan.seconds[i])
+                src_fd, src_idx = -1, idx
+                src_fd = os.open(plan.sources[idx], os.O_RDONLY)
+            end = offset + length
+            while offset < end:
+                offset += copier.copy(src_fd, offset, min(CHUNK, end - offset))
+                written(copier.pos)
+                if offset < end:
+                    cancel.check()
+            done += seconds
             progress(done)
     finally:
         if src_fd >= 0:
             os.close(src_fd)
 
 
-def _copy_range(
-    src: int, dst: int, offset: int, length: int, hasher: _Hasher, cancel: CancelToken
-) -> None:
-    end = offset + length
-    while offset < end:
-        buf = hasher.free_buffer()
-        n = os.preadv(src, [memoryview(buf)[: min(end - offset, BUFFER)]], offset)
+class _Copier:
+    """Appends to the output at ``pos``: by ``copy_file_range``, or through a buffer."""
+
+    def __init__(self, fd: int, *, kernel: bool) -> None:
+        self._fd = fd
+        self.pos = 0
+        self._kernel = kernel and hasattr(os, "copy_file_range")
+        self._buf: bytearray | None = None
+
+    def write(self, data: bytes) -> None:
+        self._pwrite(memoryview(data))
+        self.pos += len(data)
+
+    def _pwrite(self, view: memoryview) -> None:
+        at = self.pos
+        while view:
+            n = os.pwrite(self._fd, view, at)
+            view = view[n:]
+            at += n
+
+    def copy(self, src: int, offset: int, count: int) -> int:
+        """Copy up to ``count`` bytes from ``src`` at ``offset``; the number copied."""
+        n = 0
+        if self._kernel:
+            try:
+                n = os.copy_file_range(src, self._fd, count, offset, self.pos)
+            except OSError as exc:
+                if exc.errno not in _NO_KERNEL_COPY:
+                    raise
+                self._kernel = False
+        if not self._kernel:
+            n = self._copy_buffered(src, offset, count)
         if n <= 0:
             raise MediaError(f"a source file ended early at byte {offset}; was it truncated?")
-        _write_all(dst, memoryview(buf)[:n])
-        hasher.feed(buf, n)
-        offset += n
-        if offset < end and cancel.cancelled:
-            cancel.check()
+        self.pos += n
+        return n
+
+    def _copy_buffered(self, src: int, offset: int, count: int) -> int:
+        if self._buf is None:
+            self._buf = bytearray(_FALLBACK_BUFFER)
+        view = memoryview(self._buf)[: min(count, _FALLBACK_BUFFER)]
+        n = os.preadv(src, [view], offset)
+        self._pwrite(view[:n])
+        return n
 
 
 def _translate(exc: OSError) -> Exception:
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return NoSpace(f"the export disk is full: {exc.strerror}; free some space and retry")
     return MediaError(f"copying media failed: {exc}")
-
-
-class _Hasher(threading.Thread):
-    """SHA-256 over buffers handed over in order, on a second core (hashlib drops the GIL)."""
-
-    def __init__(self, header: bytes) -> None:
-        super().__init__(name="clip-sha256", daemon=True)
-        self._hash = hashlib.sha256(header)
-        self._full: queue.SimpleQueue[tuple[bytearray, int] | None] = queue.SimpleQueue()
-        self._free: queue.SimpleQueue[bytearray] = queue.SimpleQueue()
-        for _ in range(BUFFERS):
-            self._free.put(bytearray(BUFFER))
-        self._error: BaseException | None = None
-
-    def free_buffer(self) -> bytearray:
-        return self._free.get()
-
-    def feed(self, buf: bytearray, n: int) -> None:
-        self._full.put((buf, n))
-
-    def run(self) -> None:
-        while (item := self._full.get()) is not None:
-            buf, n = item
-            try:
-                if self._error is None:
-                    self._hash.update(memoryview(buf)[:n])
-            except BaseException as exc:  # reported by hexdigest(); keep recycling buffers
-                self._error = exc
-            self._free.put(buf)
-
-    def finish(self) -> None:
-        self._full.put(None)
-        self.join()
-
-    def hexdigest(self) -> str:
-        if self._error is not None:
-            raise MediaError(f"hashing the clip failed: {self._error}")
-        return self._hash.hexdigest()

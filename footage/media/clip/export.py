@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
+import logging
 import os
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 from footage.domain import MediaError, NotFound, Segment, SourceUnavailable, TimeRange, from_us
 from footage.media.clip.assemble import PieceCut, cut_piece, group_files
 from footage.media.clip.cancel import CancelToken
+from footage.media.clip.digest import FollowingDigest
 from footage.media.clip.mp4_boxes import BoxError
 from footage.media.clip.mp4_layout import layout_file
 from footage.media.clip.mp4_moov import MovieInfo
@@ -22,6 +24,22 @@ from footage.media.clip.plan import ClipPlan, plan_clip
 from footage.media.clip.remux import Remuxer
 
 _MP4_CONTAINERS = {"mp4", "fmp4", "mov", "m4v"}
+
+log = logging.getLogger(__name__)
+
+
+class _Stages:
+    """Wall time of each stage of the bulk path, logged at DEBUG (``stage``, ``seconds``)."""
+
+    def __init__(self) -> None:
+        self._at = time.perf_counter()
+
+    def done(self, stage: str) -> None:
+        now = time.perf_counter()
+        if log.isEnabledFor(logging.DEBUG):
+            extra = {"stage": stage, "seconds": now - self._at}
+            log.debug("clip stage %s took %.3f s", stage, now - self._at, extra=extra)
+        self._at = now
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,9 +93,11 @@ def export_clip(
     reporter = _Progress(progress, plan.recorded_seconds)
     try:
         token.check()
+        stages = _Stages()
         medias = _bulk_sources(plan, options, token)
         if medias is not None:
-            written = _bulk(plan, medias, options, outputs, token, reporter)
+            stages.done("parse")
+            written = _bulk(plan, medias, options, outputs, token, reporter, stages)
         else:
             written = _packets(plan, options, outputs, token, reporter)
         token.check()
@@ -138,6 +158,7 @@ def _bulk(
     outputs: OutputSet,
     cancel: CancelToken,
     reporter: _Progress,
+    stages: _Stages,
 ) -> list[_Written]:
     cuts: list[PieceCut] = []
     for piece, media in zip(plan.pieces, medias, strict=True):
@@ -155,13 +176,18 @@ def _bulk(
             created=from_us(layout.first_us), title=options.camera_name, comment=options.comment
         )
         temp = outputs.new_temp()
-        sha = write_mp4(temp, layout, info, cancel=cancel, progress=reporter.at)
+        stages.done("layout")
+        digest = write_mp4(temp, layout, info, cancel=cancel, progress=reporter.at)
         reporter.advance(float(layout.copies.seconds.sum()))
-        codec, width, height = validate(temp)
+        stages.done("copy")
+        codec, width, height = _validate_while_hashing(temp, digest)
+        stages.done("validate")
+        sha256 = digest.hexdigest()
+        stages.done("hash tail")
         written.append(
             _Written(
                 temp=temp,
-                sha256=sha,
+                sha256=sha256,
                 first_us=layout.first_us,
                 last_us=layout.last_us,
                 codec=codec,
@@ -183,11 +209,13 @@ def _packets(
     written = []
     for f in remuxer.run():
         cancel.check()
-        codec, width, height = validate(f.path)
+        digest = FollowingDigest(f.path, f.path.stat().st_size, cancel)
+        digest.advance(f.path.stat().st_size)
+        codec, width, height = _validate_while_hashing(f.path, digest)
         written.append(
             _Written(
                 temp=f.path,
-                sha256=_sha256(f.path),
+                sha256=digest.hexdigest(),
                 first_us=f.first_us,
                 last_us=f.last_us,
                 codec=codec,
@@ -198,6 +226,10 @@ def _packets(
     return written
 
 
-def _sha256(path: Path) -> str:
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
+def _validate_while_hashing(path: Path, digest: FollowingDigest) -> tuple[str, int, int]:
+    """Validate ``path`` on this thread while ``digest`` hashes it on another."""
+    try:
+        return validate(path)
+    except BaseException:
+        digest.abort()
+        raise

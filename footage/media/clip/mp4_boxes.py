@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
 Buf = bytes | bytearray
+_BLOCK = 4096  # read at each top-level box: its header, and the whole of most moof boxes
 CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl", b"edts", b"mvex", b"moof", b"traf"}
 
 
@@ -102,4 +104,37 @@ def iter_file_boxes(f: BinaryIO, size: int) -> Iterator[Box]:
             else:
                 raise BoxError(f"box {kind!r} at {pos} of size {box_size} is truncated")
         yield Box(kind, pos, header, box_size)
+        pos += box_size
+
+
+def read_top_boxes(fd: int, size: int, keep: set[bytes]) -> Iterator[tuple[Box, bytes | None]]:
+    """Top-level boxes of the file ``fd``, each with its bytes when its type is in ``keep``.
+    One ``pread`` per box (two for a big kept box); the media data is never read. A last
+    ``mdat`` running past the end (a recording cut short) is kept, shortened."""
+    pos = 0
+    while pos + 8 <= size:
+        block = os.pread(fd, _BLOCK, pos)
+        if len(block) < 8:
+            raise BoxError(f"the file ended at {pos + len(block)} while being read")
+        box_size, kind = struct.unpack_from(">I4s", block)
+        header = 8
+        if box_size == 1:
+            if len(block) < 16:
+                raise BoxError(f"truncated 64-bit box header at {pos}")
+            (box_size,) = struct.unpack_from(">Q", block, 8)
+            header = 16
+        elif box_size == 0:
+            box_size = size - pos
+        if box_size < header:
+            raise BoxError(f"box {kind!r} at {pos} has impossible size {box_size}")
+        if pos + box_size > size:
+            if kind != b"mdat":
+                raise BoxError(f"box {kind!r} at {pos} of size {box_size} is truncated")
+            box_size = size - pos
+        data = None
+        if kind in keep:
+            data = block[:box_size] if box_size <= len(block) else os.pread(fd, box_size, pos)
+            if len(data) < box_size:
+                raise BoxError(f"box {kind!r} at {pos} is truncated")
+        yield Box(kind, pos, header, box_size), data
         pos += box_size

@@ -16,8 +16,8 @@ from footage.media.clip.mp4_boxes import (
     child,
     children,
     full_header,
-    iter_file_boxes,
     need,
+    read_top_boxes,
 )
 from footage.media.clip.mp4_fragments import FragmentReader, TrackDefaults
 from footage.media.clip.sample_entry import describe
@@ -70,32 +70,39 @@ class _TrackHead:
 
 
 def read_mp4(path: Path) -> Mp4Media:
-    """Read the sample tables of the first video and first audio track of ``path``."""
-    size = os.path.getsize(path)
-    with open(path, "rb") as f:
-        tops = list(iter_file_boxes(f, size))
-        moov_box = next((b for b in tops if b.type == b"moov"), None)
-        if moov_box is None:
-            raise BoxError("no moov box")
-        f.seek(moov_box.start)
-        moov = f.read(moov_box.size)
-        root = Box(b"moov", 0, moov_box.header, moov_box.size)
-        heads = [h for h in (_track_head(moov, t) for t in children(moov, root, b"trak")) if h]
-        video = next((h for h in heads if h.kind == "video"), None)
-        if video is None:
-            raise BoxError("no video track")
-        audio = next((h for h in heads if h.kind == "audio"), None)
-        moofs = [b for b in tops if b.type == b"moof"]
-        if moofs:
-            reader = FragmentReader(f, moofs, _trex(moov, root))
-            tracks = [_fragmented(h, reader, moov) for h in (video, audio) if h]
-        else:
-            tracks = [_progressive(h, moov) for h in (video, audio) if h]
+    """Read the sample tables of the first video and first audio track of ``path``.
+
+    Only box headers, the ``moov`` and the ``moof`` boxes are read, never the media data."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        size = os.fstat(fd).st_size
+        tops = list(read_top_boxes(fd, size, {b"moov", b"moof"}))
+    finally:
+        os.close(fd)
+    tracks = _read_tracks(tops)
     for t in tracks:
         _drop_overruns(t, size)
     if len(tracks[0]) == 0:
         raise BoxError("the video track has no samples")
     return Mp4Media(path=path, video=tracks[0], audio=tracks[1] if len(tracks) > 1 else None)
+
+
+def _read_tracks(tops: list[tuple[Box, bytes | None]]) -> list[TrackSamples]:
+    """The video track and, when there is one, the audio track (parsed, not yet checked)."""
+    moov_box, moov = next(((b, d) for b, d in tops if b.type == b"moov"), (None, None))
+    if moov_box is None or moov is None:
+        raise BoxError("no moov box")
+    root = Box(b"moov", 0, moov_box.header, moov_box.size)
+    heads = [h for h in (_track_head(moov, t) for t in children(moov, root, b"trak")) if h]
+    video = next((h for h in heads if h.kind == "video"), None)
+    if video is None:
+        raise BoxError("no video track")
+    audio = next((h for h in heads if h.kind == "audio"), None)
+    moofs = [(b.start, d) for b, d in tops if b.type == b"moof" and d is not None]
+    if moofs:
+        reader = FragmentReader(moofs, _trex(moov, root))
+        return [_fragmented(h, reader) for h in (video, audio) if h]
+    return [_progressive(h, moov) for h in (video, audio) if h]
 
 
 def _track_head(moov: bytes, trak: Box) -> _TrackHead | None:
@@ -224,7 +231,7 @@ def _offsets(moov: bytes, stbl: Box, sizes: I64) -> I64:
     return np.asarray(chunk_off[chunk_of] + before - before[chunk_first[chunk_of]], np.int64)
 
 
-def _fragmented(head: _TrackHead, reader: FragmentReader, moov: bytes) -> TrackSamples:
+def _fragmented(head: _TrackHead, reader: FragmentReader) -> TrackSamples:
     runs = reader.samples(head.track_id)
     return _track(head, runs.dts, runs.dur, runs.cts, runs.size, runs.offset, runs.sync)
 

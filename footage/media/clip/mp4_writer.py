@@ -9,6 +9,7 @@ from pathlib import Path
 
 from footage.media.clip.bytecopy import write_with_copies
 from footage.media.clip.cancel import CancelToken
+from footage.media.clip.digest import FollowingDigest
 from footage.media.clip.mp4_layout import FileLayout
 from footage.media.clip.mp4_moov import MovieInfo, ftyp, moov
 
@@ -42,11 +43,20 @@ def write_mp4(
     *,
     cancel: CancelToken,
     progress: Callable[[float], None],
-) -> str:
-    """Write the file at ``path``; return its SHA-256."""
+) -> FollowingDigest:
+    """Write the file at ``path``. Its SHA-256 is still being computed on return (the caller
+    may validate the file meanwhile): ``hexdigest()`` the result, or ``abort()`` it."""
     header = header_bytes(layout, info)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
-        return write_with_copies(fd, header, layout.copies, cancel=cancel, progress=progress)
+        digest = FollowingDigest(path, len(header) + layout.copies.total, cancel)
+        try:
+            write_with_copies(
+                fd, header, layout.copies, cancel=cancel, progress=progress, written=digest.advance
+            )
+        except BaseException:
+            digest.abort()
+            raise
     finally:
         os.close(fd)
+    return digest
