@@ -4,19 +4,28 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
+from footage.archive.composite import CompositeArchive
 from footage.archive.local.source import LocalArchive
+from footage.archive.nvr import NvrArchive
+from footage.archive.source import ArchiveSource
 from footage.auth import UserStore
+from footage.batch.devices_table import nvr_archive, read_devices_table
+from footage.batch.service import BatchService
 from footage.config import Settings
 from footage.db import open_database
+from footage.domain import InvalidRequest
 from footage.tasks.clock import Clock
 from footage.tasks.system import TaskSystem
 
 
 class Runtime:
-    """Database, archive, users and the task system of one process.
+    """Database, archive, users, the task system and the batch runs of one process.
 
-    ``start`` runs the task loops (workers, maintenance, change feed); ``close`` stops them
-    and releases the database. Usable as a context manager.
+    ``archive`` is what exports, the web page and the gRPC API read: the local folder
+    (``local``), joined by the cameras of the NVRs of ``nvr.devices`` (``nvr``) when set.
+    ``start`` runs the task loops (workers, maintenance, change feed); ``close`` stops them,
+    stops batch runs, logs out of the NVRs and releases the database. Usable as a context
+    manager.
     """
 
     def __init__(
@@ -29,9 +38,21 @@ class Runtime:
     ) -> None:
         self.settings = settings
         self.engine = engine or open_database(settings.database_url)
-        self.archive = LocalArchive(
+        self.local = LocalArchive(
             self.engine, settings.archive_root, settings.archive.gap_tolerance
         )
+        self.nvr: NvrArchive | None = None
+        self.archive: ArchiveSource = self.local
+        devices = settings.nvr_devices
+        if devices is not None:
+            if not devices.is_file():
+                raise InvalidRequest(f"nvr.devices: the device table {devices} does not exist")
+            self.nvr = nvr_archive(read_devices_table(devices), settings.nvr_cache_dir)
+            try:
+                self.archive = CompositeArchive([self.local, self.nvr])
+            except BaseException:
+                self.nvr.close()
+                raise
         self.users = UserStore(self.engine)
         self.tasks = TaskSystem(
             settings=settings,
@@ -40,12 +61,16 @@ class Runtime:
             clock=clock,
             workers=workers,
         )
+        self.batch = BatchService(settings.batch_dir, default_devices=devices)
 
     def start(self) -> None:
         self.tasks.start()
 
     def close(self) -> None:
         self.tasks.stop()
+        self.batch.close()
+        if self.nvr is not None:
+            self.nvr.close()
         self.engine.dispose()
 
     def __enter__(self) -> Runtime:

@@ -175,7 +175,9 @@ class NvrArchive:
 
     def _camera(self, channel: NvrChannel) -> Camera:
         name = channel.name or f"{channel.device} channel {channel.channel}"
-        return Camera(id=channel.camera_id, name=name, source="nvr", group=channel.device)
+        config = self._configs[channel.device]
+        source = f"nvr:{config.host}:{config.port}"  # per-device limits in the task layer
+        return Camera(id=channel.camera_id, name=name, source=source, group=channel.device)
 
     def _driver(self, device: str) -> DeviceBase:
         with self._lock:

@@ -21,7 +21,7 @@ from footage.archive.local.scan import scan
 from footage.auth import Permission, UserStore
 from footage.cli.archive import print_cameras, print_generated, print_scan, progress_bar
 from footage.cli.context import state
-from footage.config import ArchiveSettings, ServerSettings, Settings
+from footage.config import ArchiveSettings, NvrSettings, ServerSettings, Settings
 from footage.db import open_database
 from footage.domain import Conflict, NotFound, parse_duration
 
@@ -66,10 +66,12 @@ def demo(
         _ensure_user(UserStore(engine))
     finally:
         engine.dispose()
+    table = _device_table(home, hikvision_port, dahua_port)
     settings = Settings(
         data_dir=home,
         archive=ArchiveSettings(root=str(archive)),
         server=ServerSettings(host="127.0.0.1", port=port, grpc_port=grpc_port),
+        nvr=NvrSettings(devices=str(table) if serve and table else ""),
     )
     if not serve:
         _print_guide(home, settings, hikvision_port, dahua_port)
@@ -130,6 +132,29 @@ def _nvr_archive(home: Path) -> Path:
         )
         done.write_text(f"{root}\n")
     return root
+
+
+def _device_table(home: Path, hik_port: int, dahua_port: int) -> Path | None:
+    """The sample's docks on the ports the emulators really use: the server's NVR cameras."""
+    docks = [
+        ("D1", "hikvision", hik_port, 1),
+        ("D2", "hikvision", hik_port, 2),
+        ("D3", "dahua", dahua_port, 1),
+        ("D4", "dahua", dahua_port, 2),
+    ]
+    entries = [
+        f'[[dock]]\ndock = "{dock}"\nvendor = "{vendor}"\naddress = "127.0.0.1"\n'
+        f'port = {port}\nuser = "{NVR_USER}"\npassword = "{NVR_PASSWORD}"\n'
+        f'channel = {channel}\nchannel_base = 1\ntimezone = "UTC"\n'
+        for dock, vendor, port, channel in docks
+        if port
+    ]
+    if not entries:
+        return None
+    home.mkdir(parents=True, exist_ok=True)
+    table = home / "devices.toml"
+    table.write_text("# The emulated NVRs of footage demo\n\n" + "\n".join(entries))
+    return table
 
 
 def _start_emulators(stack: ExitStack, home: Path, hik_port: int, dahua_port: int) -> None:

@@ -3,9 +3,17 @@
 from footage.config.settings import (
     ArchiveSettings,
     DatabaseSettings,
+    NvrSettings,
     ServerSettings,
     Settings,
     load_settings,
 )
 
-__all__ = ["ArchiveSettings", "DatabaseSettings", "ServerSettings", "Settings", "load_settings"]
+__all__ = [
+    "ArchiveSettings",
+    "DatabaseSettings",
+    "NvrSettings",
+    "ServerSettings",
+    "Settings",
+    "load_settings",
+]

@@ -112,6 +112,18 @@ class TasksSettings(_Section):
         return self
 
 
+class NvrSettings(_Section):
+    """NVRs whose cameras are served beside the local archive (exports, web page, gRPC)."""
+
+    devices: str = Field(
+        default="",
+        description="device table (.toml, .csv or .xlsx, as for batch runs); empty: no NVRs",
+    )
+    cache_dir: str = Field(
+        default="", description="where downloaded NVR ranges are kept; empty: data_dir/nvr-cache"
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="FOOTAGE_",
@@ -125,6 +137,7 @@ class Settings(BaseSettings):
     archive: ArchiveSettings = ArchiveSettings()
     server: ServerSettings = ServerSettings()
     tasks: TasksSettings = TasksSettings()
+    nvr: NvrSettings = NvrSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -153,6 +166,20 @@ class Settings(BaseSettings):
     def archive_root(self) -> Path:
         return Path(self.archive.root) if self.archive.root else self.data_dir / "archive"
 
+    @property
+    def nvr_devices(self) -> Path | None:
+        return Path(self.nvr.devices).expanduser() if self.nvr.devices else None
+
+    @property
+    def nvr_cache_dir(self) -> Path:
+        configured = self.nvr.cache_dir
+        return Path(configured).expanduser() if configured else self.data_dir / "nvr-cache"
+
+    @property
+    def batch_dir(self) -> Path:
+        """Where the web page's batch runs live, one folder each."""
+        return self.data_dir / "batch"
+
 
 def _check_env() -> None:
     # FOOTAGE_CLIENT_*: the integrators' client (`footage client`), not server settings
@@ -162,6 +189,7 @@ def _check_env() -> None:
         "ARCHIVE": ArchiveSettings,
         "SERVER": ServerSettings,
         "TASKS": TasksSettings,
+        "NVR": NvrSettings,
     }
     for key in os.environ:
         if not key.startswith("FOOTAGE_") or key in known or key.startswith("FOOTAGE_TEST_"):

@@ -103,6 +103,7 @@ def test_demo_serves_the_page_and_the_emulated_nvrs(tmp_path: Path) -> None:
             cameras = httpx.get(f"{base}/api/v1/cameras", cookies=session.cookies, timeout=10)
             assert cameras.status_code == 200
             assert "cam1" in cameras.text
+            assert '"D1"' in cameras.text  # an emulated NVR's channel, served beside the archive
             clock = httpx.get(
                 f"http://127.0.0.1:{hik_port}/ISAPI/System/time",
                 timeout=10,

@@ -69,6 +69,11 @@ def test_the_document_is_valid_openapi(served: tuple[str, str]) -> None:
         "/api/v1/events",
         "/api/v1/auth/login",
         "/api/v1/auth/tokens",
+        "/api/v1/batch/runs",
+        "/api/v1/batch/runs/{name}",
+        "/api/v1/batch/runs/{name}/retry",
+        "/api/v1/batch/runs/{name}/convert",
+        "/api/v1/batch/runs/{name}/files.zip",
     ):
         assert path in paths, path
     create = paths["/api/v1/exports"]["post"]["responses"]

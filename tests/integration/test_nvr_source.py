@@ -57,9 +57,11 @@ def nvr(request: pytest.FixtureRequest, archive_root: Path, tmp_path: Path) -> I
 
 
 def test_channels_are_cameras(nvr: NvrArchive) -> None:
+    source = next(iter(nvr._configs.values()))
+    where = f"nvr:{source.host}:{source.port}"
     assert [(c.id, c.source, c.group) for c in nvr.cameras()] == [
-        ("gate-ch1", "nvr", "gate"),
-        ("gate-ch2", "nvr", "gate"),
+        ("gate-ch1", where, "gate"),
+        ("gate-ch2", where, "gate"),
     ]
     with pytest.raises(NotFound, match="gate-ch1, gate-ch2"):
         nvr.camera("gate-ch9")

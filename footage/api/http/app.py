@@ -19,6 +19,7 @@ from footage.api.errors import error_body, mapping_for
 from footage.api.http import (
     pages,
     routes_auth,
+    routes_batch,
     routes_cameras,
     routes_events,
     routes_exports,
@@ -63,6 +64,7 @@ def create_app(runtime: Runtime, *, heartbeat: float = 15.0) -> FastAPI:
         routes_exports,
         routes_files,
         routes_events,
+        routes_batch,
         pages,
     ):
         app.include_router(module.router)

@@ -167,6 +167,12 @@ def history_page(request: Request, runtime: RuntimeDep) -> Response:
     return _page(request, runtime, "history.html")
 
 
+@router.get("/monitor", response_class=HTMLResponse)
+def monitor_page(request: Request, runtime: RuntimeDep) -> Response:
+    """The download monitor of batch runs (the page says so when the user may not export)."""
+    return _page(request, runtime, "monitor.html")
+
+
 @router.get("/api/v1/docs", response_class=HTMLResponse)
 def api_docs(request: Request, runtime: RuntimeDep) -> Response:
     """A reader of the OpenAPI document, served from here (no outside assets)."""
