@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
-
-from sqlalchemy import RowMapping
 
 from footage.domain import Gap, TimeRange, from_us, to_us
 from footage.tasks.model import (
@@ -120,7 +118,7 @@ def task_values(task: ExportTask) -> dict[str, Any]:
     }
 
 
-def _request(row: RowMapping) -> ExportRequest:
+def _request(row: Mapping[Any, Any]) -> ExportRequest:
     options = json.loads(row["options"])
     interval = options["picture_interval_us"]
     return ExportRequest(
@@ -138,7 +136,7 @@ def _request(row: RowMapping) -> ExportRequest:
     )
 
 
-def task_from_row(row: RowMapping) -> ExportTask:
+def task_from_row(row: Mapping[Any, Any]) -> ExportTask:
     code = row["failure_code"]
     return ExportTask(
         id=row["id"],

@@ -86,6 +86,25 @@ class TaskStore(Protocol):
         """RUNNING -> DONE with its (already complete and validated) output files."""
         ...
 
+    def finish_and_claim(
+        self,
+        task_id: str,
+        attempt: int,
+        *,
+        files: Sequence[TaskFile],
+        now: datetime,
+        expires: datetime | None,
+        node: str,
+        limits: SourceLimits,
+    ) -> tuple[ExportTask, ExportTask | None]:
+        """``finish``, then ``claim`` the next task for ``node``, in one transaction: a busy
+        worker commits once per task. Raises as ``finish`` does, and then claims nothing.
+
+        The claim sees the finished task's slot free. None when nothing was claimed in that
+        transaction: the queue is empty, or (PostgreSQL) another worker won the slot of the
+        first eligible task's source; ``claim`` then looks further."""
+        ...
+
     def fail(
         self,
         task_id: str,

@@ -13,14 +13,17 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Connection,
     Engine,
+    Integer,
     RowMapping,
     bindparam,
     case,
     func,
     insert,
+    or_,
     select,
     tuple_,
     update,
@@ -39,6 +42,7 @@ from footage.tasks.model import (
     TaskStatus,
 )
 from footage.tasks.paging import encode_token
+from footage.tasks.prepared import Prepared, begin_immediate
 from footage.tasks.rows import files_json, task_from_row, task_values
 from footage.tasks.store import SourceLimits, TaskChange
 
@@ -53,20 +57,18 @@ class SqlTaskStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._sqlite = engine.dialect.name == "sqlite"
-        self._claim_sqlite = claim_sqlite.SqliteClaim()
-        self._statements: dict[object, Any] = {}
+        self._claim_sqlite = claim_sqlite.SqliteClaim(engine.dialect)
+        self._claim_postgres = claim_postgres.PostgresClaim(engine.dialect)
+        self._statements: dict[object, Prepared] = {}
+        self._changes: Prepared | None = None
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        with self._engine.connect() as conn:
+        """A transaction, committed unless an exception leaves it (rolled back then)."""
+        with self._engine.connect() as conn, conn.begin():
             if self._sqlite:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.rollback()
-                raise
-            conn.commit()
+                begin_immediate(conn)
+            yield conn
 
     def _read(self, statement: Any) -> list[RowMapping]:
         with self._engine.connect() as conn:
@@ -84,7 +86,7 @@ class SqlTaskStore:
                 row = self._claim_sqlite(conn, node=node, now_us=to_us(now), limits=limits)
         else:
             with self._engine.connect() as conn:
-                row = claim_postgres.claim(conn, node=node, now_us=to_us(now), limits=limits)
+                row = self._claim_postgres(conn, node=node, now_us=to_us(now), limits=limits)
         return None if row is None else task_from_row(row)
 
     def heartbeat(self, *, node: str, held: Mapping[str, int], now: datetime) -> set[str]:
@@ -127,17 +129,33 @@ class SqlTaskStore:
         verb: str,
         attempt: int | None = None,
     ) -> ExportTask:
+        with self._write() as conn:
+            row = self._apply(
+                conn, task_id, allowed=allowed, values=values, now=now, verb=verb, attempt=attempt
+            )
+        return task_from_row(row)
+
+    def _apply(
+        self,
+        conn: Connection,
+        task_id: str,
+        *,
+        allowed: Sequence[TaskStatus],
+        values: dict[str, Any],
+        now: datetime,
+        verb: str,
+        attempt: int | None,
+    ) -> dict[str, Any]:
+        """Run one transition in ``conn``'s transaction: the changed row, or the refusal."""
         statement = self._transition_sql(tuple(allowed), tuple(sorted(values)), attempt is not None)
         params = {f"v_{key}": value for key, value in values.items()}
         params.update(b_task_id=task_id, b_now_us=to_us(now), b_attempt=attempt)
-        with self._write() as conn:
-            row = conn.execute(statement, params).mappings().first()
-            if row is None:
-                current = conn.execute(
-                    select(tasks.c.status, tasks.c.attempt).where(tasks.c.id == task_id)
-                ).first()
+        row = statement.first(conn, params)
         if row is not None:
-            return task_from_row(row)
+            return row
+        current = conn.execute(
+            select(tasks.c.status, tasks.c.attempt).where(tasks.c.id == task_id)
+        ).first()
         if current is None:
             raise NotFound(f"there is no task {task_id}")
         status, held = current
@@ -147,14 +165,14 @@ class SqlTaskStore:
 
     def _transition_sql(
         self, allowed: tuple[TaskStatus, ...], keys: tuple[str, ...], fenced: bool
-    ) -> Any:
+    ) -> Prepared:
         """The conditional UPDATE of one transition, built once (binds ``v_<column>``)."""
         cache_key = (allowed, keys, fenced)
         statement = self._statements.get(cache_key)
         if statement is None:
             conditions: list[ColumnElement[bool]] = [
                 tasks.c.id == bindparam("b_task_id"),
-                tasks.c.status.in_([status.value for status in allowed]),
+                or_(*(tasks.c.status == status.value for status in allowed)),
             ]
             if fenced:
                 conditions.append(tasks.c.attempt == bindparam("b_attempt"))
@@ -163,11 +181,12 @@ class SqlTaskStore:
             }
             if "destroyed_us" in values:  # destroying twice keeps the first time
                 values["destroyed_us"] = func.coalesce(tasks.c.destroyed_us, values["destroyed_us"])
-            statement = (
+            statement = Prepared(
                 update(tasks)
                 .where(*conditions)
                 .values(**values, updated_us=bindparam("b_now_us"), version=tasks.c.version + 1)
-                .returning(*tasks.c)
+                .returning(*tasks.c),
+                self._engine.dialect,
             )
             self._statements[cache_key] = statement
         return statement
@@ -181,16 +200,41 @@ class SqlTaskStore:
         now: datetime,
         expires: datetime | None,
     ) -> ExportTask:
-        values = {
-            "status": _DONE.value,
-            "files": files_json(files),
-            "progress": 100.0,
-            "finished_us": to_us(now),
-            "expires_us": None if expires is None else to_us(expires),
-        }
+        values = _finished(files, now, expires)
         return self._transition(
             task_id, allowed=[_RUNNING], values=values, now=now, verb="finish", attempt=attempt
         )
+
+    def finish_and_claim(
+        self,
+        task_id: str,
+        attempt: int,
+        *,
+        files: Sequence[TaskFile],
+        now: datetime,
+        expires: datetime | None,
+        node: str,
+        limits: SourceLimits,
+    ) -> tuple[ExportTask, ExportTask | None]:
+        values = _finished(files, now, expires)
+        now_us = to_us(now)
+        with self._write() as conn:
+            done = self._apply(
+                conn,
+                task_id,
+                allowed=[_RUNNING],
+                values=values,
+                now=now,
+                verb="finish",
+                attempt=attempt,
+            )
+            if self._sqlite:
+                row = self._claim_sqlite(conn, node=node, now_us=now_us, limits=limits)
+            else:  # one try, in this transaction
+                row = self._claim_postgres.attempt(
+                    conn, node=node, now_us=now_us, limits=limits
+                ).row
+        return task_from_row(done), None if row is None else task_from_row(row)
 
     def fail(
         self,
@@ -335,21 +379,35 @@ class SqlTaskStore:
         return found
 
     def changes(self, *, since: datetime, limit: int) -> list[TaskChange]:
-        statement = (
-            select(
-                tasks.c.id,
-                tasks.c.owner,
-                tasks.c.status,
-                tasks.c.progress,
-                tasks.c.version,
-                tasks.c.updated_us,
-                tasks.c.failure_code,
+        if self._changes is None:  # polled twice a second, re-reading recent rows: kept cheap
+            statement = (
+                select(
+                    tasks.c.id,
+                    tasks.c.owner,
+                    tasks.c.status,
+                    tasks.c.progress,
+                    tasks.c.version,
+                    tasks.c.updated_us,
+                    tasks.c.failure_code,
+                )
+                .where(tasks.c.updated_us >= bindparam("since", type_=BigInteger))
+                .order_by(tasks.c.updated_us)
+                .limit(bindparam("limit", type_=Integer))
             )
-            .where(tasks.c.updated_us >= to_us(since))
-            .order_by(tasks.c.updated_us)
-            .limit(limit)
-        )
-        return [_change(row) for row in self._read(statement)]
+            self._changes = Prepared(statement, self._engine.dialect)
+        with self._engine.connect() as conn:
+            rows = self._changes.all(conn, {"since": to_us(since), "limit": limit})
+        return [_change(*row) for row in rows]
+
+
+def _finished(files: Sequence[TaskFile], now: datetime, expires: datetime | None) -> dict[str, Any]:
+    return {
+        "status": _DONE.value,
+        "files": files_json(files),
+        "progress": 100.0,
+        "finished_us": to_us(now),
+        "expires_us": None if expires is None else to_us(expires),
+    }
 
 
 def _ended(status: TaskStatus, failure: Failure, now: datetime) -> dict[str, Any]:
@@ -378,13 +436,21 @@ def _filter(query: TaskFilter) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _change(row: RowMapping) -> TaskChange:
+def _change(
+    task_id: str,
+    owner: str,
+    status: str,
+    progress: float,
+    version: int,
+    updated_us: int,
+    failure_code: str | None,
+) -> TaskChange:
     return TaskChange(
-        task_id=row["id"],
-        owner=row["owner"],
-        status=TaskStatus(row["status"]),
-        progress=row["progress"],
-        version=row["version"],
-        updated=from_us(row["updated_us"]),
-        failure_code=row["failure_code"],
+        task_id=task_id,
+        owner=owner,
+        status=TaskStatus(status),
+        progress=progress,
+        version=version,
+        updated=from_us(updated_us),
+        failure_code=failure_code,
     )

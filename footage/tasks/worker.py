@@ -105,7 +105,7 @@ class WorkerPool:
         if self._threads:
             return
         self._stopping.clear()
-        subscription = self._broker.subscribe(maxsize=64, accept=_wakes_or_stops)
+        subscription = self._broker.subscribe(maxsize=64, accept=self._concerns)
         self._subscription = subscription
         targets = [self._work] * self._concurrency + [self._heartbeats]
         targets.append(lambda: self._watch(subscription))
@@ -135,23 +135,31 @@ class WorkerPool:
         self.stop()
 
     def _work(self) -> None:
+        task: ExportTask | None = None
         while not self._stopping.is_set():
-            try:
-                task = self._store.claim(node=self.node, now=self._clock.now(), limits=self._limits)
-            except Exception:
-                log.exception("claiming a task failed; trying again")
-                task = None
+            if task is None:
+                task = self._claim()
             if task is None:
                 self._wake.wait(self._poll)
                 self._wake.clear()
                 continue
             self._broker.publish_task(task)
-            self._execute(task)
+            task = self._execute(task)
 
-    def _execute(self, task: ExportTask) -> None:
+    def _claim(self) -> ExportTask | None:
+        try:
+            return self._store.claim(node=self.node, now=self._clock.now(), limits=self._limits)
+        except Exception:
+            log.exception("claiming a task failed; trying again")
+            return None
+
+    def _execute(self, task: ExportTask) -> ExportTask | None:
+        """Run ``task`` and record how it ended; the next task, when claimed with its end."""
         token = CancelToken()
         with self._lock:
             self._held[task.id] = _Held(task=task, token=token)
+        if self._stopping.is_set():  # claimed as the pool stopped: put it back at once
+            token.cancel()
         try:
             if task.attempt > self._policy.max_attempts:
                 raise FootageError(
@@ -167,27 +175,42 @@ class WorkerPool:
             log.exception("export task %s failed unexpectedly", task.id)
             self._end(task, Failure(code=Reason.INTERNAL.value, message=f"unexpected error: {exc}"))
         else:
-            self._finish(task, files)
+            return self._finish(task, files)
         finally:
             with self._lock:
                 self._held.pop(task.id, None)
             self._wake.set()  # a slot of this source is free again
+        return None
 
-    def _finish(self, task: ExportTask, files: list[TaskFile]) -> None:
+    def _finish(self, task: ExportTask, files: list[TaskFile]) -> ExportTask | None:
+        """Record the outputs and, unless stopping, claim the next task in the same commit."""
         now = self._clock.now()
+        expires = self._policy.expires_on_finish(task, now)
+        following: ExportTask | None = None
         try:
-            done = self._store.finish(
-                task.id,
-                task.attempt,
-                files=files,
-                now=now,
-                expires=self._policy.expires_on_finish(task, now),
-            )
+            if self._stopping.is_set():
+                done = self._store.finish(
+                    task.id, task.attempt, files=files, now=now, expires=expires
+                )
+            else:
+                done, following = self._store.finish_and_claim(
+                    task.id,
+                    task.attempt,
+                    files=files,
+                    now=now,
+                    expires=expires,
+                    node=self.node,
+                    limits=self._limits,
+                )
         except (Conflict, NotFound):
             # cancelled (or taken over) just as it finished: its files must not stay
             self._runner.discard(task)
-            return
+            return None
+        except Exception:  # the store failed: no heartbeat now, so recovery re-runs it
+            log.exception("recording the end of task %s failed", task.id)
+            return None
         self._broker.publish_task(done)
+        return following
 
     def _cancelled(self, task: ExportTask) -> None:
         if not self._stopping.is_set():
@@ -244,6 +267,17 @@ class WorkerPool:
                 continue
             self._cancel(set(held) - alive)
 
+    def _concerns(self, event: TaskEvent) -> bool:
+        """What the watcher reacts to: new work, a freed slot, a stop. Not the end of a task
+        this pool records itself (its worker goes on to the next without being woken): the
+        watcher's thread then stays asleep while a busy pool finishes task after task."""
+        if event.kind is not EventKind.STATUS or event.status is TaskStatus.RUNNING:
+            return False
+        if event.status is TaskStatus.DONE:
+            with self._lock:
+                return event.task_id not in self._held
+        return True
+
     def _watch(self, subscription: Subscription) -> None:
         for event in subscription:
             if event.status is TaskStatus.QUEUED or not event.status.active:
@@ -257,7 +291,3 @@ class WorkerPool:
                 held = self._held.get(task_id)
                 if held is not None:
                     held.token.cancel()
-
-
-def _wakes_or_stops(event: TaskEvent) -> bool:
-    return event.kind is EventKind.STATUS and event.status is not TaskStatus.RUNNING

@@ -195,6 +195,107 @@ def test_concurrent_claims_respect_the_source_limit(store: SqlTaskStore) -> None
             store.finish(task_id, 1, files=[], now=T0, expires=None)
 
 
+CLIP = TaskFile(name="clip.mp4", size=10, sha256="cd" * 32, mime_type="video/mp4")
+
+
+def test_finish_and_claim_ends_one_task_and_takes_the_next(store: SqlTaskStore) -> None:
+    store.enqueue([make_task(1), make_task(2), make_task(3, priority=1)])
+    first = store.claim(node="n", now=T0, limits=ONE)
+    assert first is not None and first.id == "t000003"
+    later, expires = T0 + timedelta(seconds=4), T0 + timedelta(hours=24)
+    # one source, one slot: the slot the finished task held is free for the next
+    done, following = store.finish_and_claim(
+        "t000003", 1, files=[CLIP], now=later, expires=expires, node="m", limits=ONE
+    )
+    assert (done.status, done.files, done.progress, done.finished, done.expires) == (
+        TaskStatus.DONE,
+        (CLIP,),
+        100.0,
+        later,
+        expires,
+    )
+    assert following is not None
+    assert (following.id, following.status, following.node, following.attempt) == (
+        "t000001",
+        TaskStatus.RUNNING,
+        "m",
+        1,
+    )
+    assert (following.started, following.heartbeat, following.updated) == (later, later, later)
+    # what it returns is what was written
+    assert store.get("t000003") == done
+    assert store.get("t000001") == following
+    _, last = store.finish_and_claim(
+        "t000001", 1, files=[], now=later, expires=None, node="m", limits=ONE
+    )
+    assert last is not None and last.id == "t000002"
+    done, nothing = store.finish_and_claim(
+        "t000002", 1, files=[], now=later, expires=None, node="m", limits=ONE
+    )
+    assert (done.status, nothing) == (TaskStatus.DONE, None)
+    assert store.count(TaskFilter(statuses=frozenset({TaskStatus.DONE}))) == 3
+
+
+def test_finish_and_claim_refused_claims_nothing(store: SqlTaskStore) -> None:
+    store.enqueue([make_task(1), make_task(2), make_task(3)])
+    store.claim(node="n", now=T0, limits=ONE)
+    with pytest.raises(Conflict, match="attempt 7 is no longer running"):
+        store.finish_and_claim("t000001", 7, files=[], now=T0, expires=None, node="n", limits=MANY)
+    store.stop("t000001", status=TaskStatus.CANCELLED, failure=STOP, now=T0)
+    with pytest.raises(Conflict, match="cannot finish task t000001: it is cancelled"):
+        store.finish_and_claim("t000001", 1, files=[], now=T0, expires=None, node="n", limits=MANY)
+    with pytest.raises(NotFound):
+        store.finish_and_claim("nope", 1, files=[], now=T0, expires=None, node="n", limits=MANY)
+    assert store.get("t000001").status is TaskStatus.CANCELLED
+    assert [store.get(t).status for t in ("t000002", "t000003")] == [TaskStatus.QUEUED] * 2
+
+
+def test_finish_and_claim_respects_other_sources_limits(store: SqlTaskStore) -> None:
+    limits = SourceLimits(default=2, per_source={"nvr": 1})
+    store.enqueue([make_task(1, source="nvr"), make_task(2), make_task(3, source="nvr")])
+    first, second = (store.claim(node="n", now=T0, limits=limits) for _ in range(2))
+    assert (first and first.id, second and second.id) == ("t000001", "t000002")
+    # finishing the local task frees no slot of the NVR, which still runs t000001
+    _, following = store.finish_and_claim(
+        "t000002", 1, files=[], now=T0, expires=None, node="n", limits=limits
+    )
+    assert following is None
+    _, following = store.finish_and_claim(
+        "t000001", 1, files=[], now=T0, expires=None, node="n", limits=limits
+    )
+    assert following is not None and following.id == "t000003"
+
+
+def test_concurrent_finish_and_claim_keeps_every_limit(store: SqlTaskStore) -> None:
+    limits = SourceLimits(default=1, per_source={"nvr": 2})
+    store.enqueue([make_task(n, source="nvr" if n % 3 else "local") for n in range(45)])
+    claimed: list[str] = []
+    running: list[int] = []
+    running_now = TaskFilter(statuses=frozenset({TaskStatus.RUNNING}))
+    lock = threading.Lock()
+
+    def work(node: str) -> None:
+        task = store.claim(node=node, now=T0, limits=limits)
+        while task is not None:
+            seen = store.count(running_now)  # every committed state keeps the limits
+            with lock:
+                claimed.append(task.id)
+                running.append(seen)
+            _, task = store.finish_and_claim(
+                task.id, task.attempt, files=[], now=T0, expires=None, node=node, limits=limits
+            )
+            task = task or store.claim(node=node, now=T0, limits=limits)  # as the worker does
+
+    threads = [threading.Thread(target=work, args=(f"n{i}",)) for i in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(claimed) == sorted(f"t{n:06d}" for n in range(45))
+    assert max(running) <= 3  # two NVR exports and one local at most
+    assert store.count(TaskFilter(statuses=frozenset({TaskStatus.DONE}))) == 45
+
+
 def test_legal_and_illegal_transitions(store: SqlTaskStore) -> None:
     store.enqueue([make_task(1), make_task(2)])
     with pytest.raises(Conflict, match="it is queued"):

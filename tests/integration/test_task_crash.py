@@ -132,7 +132,9 @@ def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> None:
 @pytest.mark.slow
 def test_workers_killed_at_random_moments_lose_nothing(tmp_path: Path, archive_root: Path) -> None:
     site = Site(tmp_path, archive_root, "requeue")
-    submitted = [site.submit(f"cam{1 + n % 2}", n * 5, 10) for n in range(6)]
+    # half-hour clips (about 0.4 s of work each): the kills, 0.1 to 1.5 s after a worker
+    # starts, must find exports running, however fast the media layer gets
+    submitted = [site.submit(f"cam{1 + n % 2}", n * 5, 30) for n in range(6)]
     rng = random.Random(int.from_bytes(os.urandom(4), "big"))
     interrupted: set[str] = set()
     try:

@@ -435,3 +435,43 @@ def test_per_source_limit_in_the_pool(rig: Rig) -> None:
         assert pool.running() == {a.id, c.id}
         rig.runner.release.set()
         assert rig.service.wait(b.id, timeout=5).status is TaskStatus.DONE
+
+
+class ChainCounter:
+    """The rig's store, counting the tasks the pool got with the end of the one before."""
+
+    def __init__(self, store: SqlTaskStore) -> None:
+        self._store = store
+        self.chained = 0
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._store, name)
+
+    def finish_and_claim(self, *args: object, **kwargs: object) -> object:
+        done, following = self._store.finish_and_claim(*args, **kwargs)  # type: ignore[arg-type]
+        self.chained += following is not None
+        return done, following
+
+
+def test_a_busy_pool_neither_polls_nor_sleeps_between_tasks(rig: Rig) -> None:
+    rig.runner.release.set()
+    store = ChainCounter(rig.store)
+    pool = WorkerPool(
+        store=store,  # type: ignore[arg-type]
+        runner=rig.runner,
+        broker=rig.broker,
+        clock=rig.clock,
+        policy=rig.policy,
+        node="n1",
+        poll_interval=600,  # a pool that waited for its poll would time out below
+        heartbeat_interval=600,
+    )
+    request = ExportRequest(camera_id="cam1", range=SPAN)
+    with pool:
+        time.sleep(0.1)  # idle, waiting for work
+        tasks = rig.service.submit_batch([request] * 12, owner="alice", origin=Origin.WEB)
+        assert rig.service.wait(tasks[-1].id, timeout=10).status is TaskStatus.DONE
+    assert [rig.runner.started.get_nowait() for _ in tasks] == [t.id for t in tasks]
+    assert store.chained == 11  # each finish claimed the next in its transaction
+    done = rig.service.count(TaskFilter(statuses=frozenset({TaskStatus.DONE})))
+    assert done == 12
