@@ -8,18 +8,20 @@ a later-stamped one; the broker drops the versions it has already delivered.
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import datetime, timedelta
 
 from footage.tasks.clock import Clock
 from footage.tasks.events import EventBroker, EventKind, TaskEvent
+from footage.tasks.loop import BackgroundLoop
 from footage.tasks.store import TaskStore
 
 log = logging.getLogger(__name__)
 _BATCH = 1000
 
 
-class ChangeFeed:
+class ChangeFeed(BackgroundLoop):
+    thread_name = "task-feed"
+
     def __init__(
         self,
         store: TaskStore,
@@ -34,8 +36,7 @@ class ChangeFeed:
         self._interval = interval
         self._lookback = lookback
         self._newest: datetime = clock.now()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__()
 
     def poll(self) -> int:
         """Publish what changed since the last poll; how many events were new."""
@@ -57,22 +58,3 @@ class ChangeFeed:
                 self.poll()
             except Exception:  # keep following; the next poll retries
                 log.exception("reading task changes failed")
-
-    def start(self) -> None:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="task-feed", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-
-    def __enter__(self) -> ChangeFeed:
-        self.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()

@@ -8,7 +8,6 @@ operation, so several processes may run maintenance on one database at once.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 from footage.tasks.clock import Clock
 from footage.tasks.events import EventBroker
 from footage.tasks.keepalive import stop_abandoned
+from footage.tasks.loop import BackgroundLoop
 from footage.tasks.policy import TaskPolicy
 from footage.tasks.recovery import clean_outputs, recover_stale
 from footage.tasks.retention import expire_due
@@ -32,7 +32,9 @@ class MaintenanceReport:
     cleaned: int = 0
 
 
-class Maintenance:
+class Maintenance(BackgroundLoop):
+    thread_name = "task-maintenance"
+
     def __init__(
         self,
         *,
@@ -50,8 +52,7 @@ class Maintenance:
         self._root = Path(output_root)
         self._interval = interval
         self._tick = min(interval, max(0.05, policy.stale_after.total_seconds() / 3))
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__()
 
     def recover(self) -> int:
         recovered = recover_stale(self._store, self._broker, self._clock, self._policy, self._root)
@@ -77,22 +78,3 @@ class Maintenance:
                     self.recover()
             except Exception:
                 log.exception("task maintenance failed; trying again")
-
-    def start(self) -> None:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="task-maintenance", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-
-    def __enter__(self) -> Maintenance:
-        self.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()
