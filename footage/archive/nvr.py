@@ -27,12 +27,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 import httpx
 
 from footage.archive.local.timeline import build_timeline
+from footage.closeable import Closeable
 from footage.devices import DeviceBase, DeviceConfig, NoRecording, open_device
 from footage.domain import (
     Camera,
@@ -57,7 +56,7 @@ class NvrChannel:
     name: str = ""
 
 
-class NvrArchive:
+class NvrArchive(Closeable):
     """An ``ArchiveSource`` over NVRs; close it (or use ``with``) to log out of them."""
 
     def __init__(
@@ -154,17 +153,6 @@ class NvrArchive:
         for client, driver in drivers.values():
             driver.close()
             client.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _channel(self, camera_id: str) -> NvrChannel:
         found = self._channels.get(camera_id)

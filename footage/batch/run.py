@@ -23,7 +23,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Self
 
 import httpx
@@ -37,6 +36,7 @@ from footage.batch.monitor import RunMonitor, RunSnapshot, Subscriber
 from footage.batch.reconcile import row_outputs
 from footage.batch.row import RowTarget, device_failure, failed, run_row
 from footage.batch.state import RunState
+from footage.closeable import Closeable
 from footage.devices import DeviceError, DeviceLimiter, RetryPolicy, Timeouts, open_device
 from footage.domain import Conflict
 
@@ -69,7 +69,7 @@ class RunSummary:
         }
 
 
-class BatchRun:
+class BatchRun(Closeable):
     """One prepared run of a folder; holds the folder's lock until it finishes or closes."""
 
     def __init__(
@@ -122,21 +122,11 @@ class BatchRun:
         self._stopping.set()
 
     def close(self) -> None:
-        self._state.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+        """Stop the run, wait for its background thread, and release the folder."""
         self.stop()
         if self._thread is not None:
             self._thread.join()
-        self.close()
+        self._state.close()
 
     def _background(self) -> None:
         try:

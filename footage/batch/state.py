@@ -15,11 +15,11 @@ import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
-from typing import IO, Any, Self
+from typing import IO, Any
 
 from footage.batch.manifest import ManifestRow
 from footage.batch.model import FileStamp, RowRecord, RowStatus, parse_stamp
+from footage.closeable import Closeable
 from footage.domain import Conflict, NotFound
 
 STATE_FILE = ".footage-batch.sqlite"
@@ -53,7 +53,7 @@ _COLUMNS = (
 )
 
 
-class RunState:
+class RunState(Closeable):
     """The state file of one output folder; thread-safe; use as a context manager.
 
     ``lock=False`` opens it beside a run that holds the lock (to read, as ``missing`` does).
@@ -136,17 +136,6 @@ class RunState:
             self._db.close()
         if self._lock_handle is not None:
             self._lock_handle.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def has_state(folder: Path) -> bool:

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from footage.devices import DeviceConfig, open_device
+from footage.devices import DeviceBase, DeviceConfig, open_device
 from footage.devices.clock import parse_zone
 from footage.devices.emulator_server import EmulatorBase
 from footage.devices.errors import DeviceError
@@ -140,8 +140,7 @@ def search(
 ) -> None:
     """List the recordings of a channel in a time range."""
     config = _config(vendor, host, port, user, password, channel_base, timezone)
-    with httpx.Client() as client, open_device(config, client) as device:
-        recordings = _run(lambda: device.search(channel, _span(start, end)))
+    recordings = _on_device(config, lambda device: device.search(channel, _span(start, end)))
     table = Table("start (UTC)", "end (UTC)", "size", "locator")
     for rec in recordings:
         table.add_row(rec.start.isoformat(), rec.end.isoformat(), str(rec.size or ""), rec.locator)
@@ -165,8 +164,9 @@ def download(
 ) -> None:
     """Download a time range of a channel as MP4."""
     config = _config(vendor, host, port, user, password, channel_base, timezone)
-    with httpx.Client() as client, open_device(config, client) as device:
-        result = _run(lambda: device.download(channel, _span(start, end), out, deadline_s=deadline))
+    result = _on_device(
+        config, lambda device: device.download(channel, _span(start, end), out, deadline_s=deadline)
+    )
     console.print(f"{result.path}: {result.duration:.1f}s, {result.raw_bytes} bytes received")
 
 
@@ -186,10 +186,12 @@ def picture(
 ) -> None:
     """Save the picture of a channel at a moment (from the recording, or live)."""
     config = _config(vendor, host, port, user, password, channel_base, timezone)
-    with httpx.Client() as client, open_device(config, client) as device:
-        result = _run(
-            lambda: device.picture(channel, parse_time(at), out, source="live" if live else "auto")
-        )
+    result = _on_device(
+        config,
+        lambda device: device.picture(
+            channel, parse_time(at), out, source="live" if live else "auto"
+        ),
+    )
     console.print(f"{result.path}: {result.size} bytes ({result.source})")
 
 
@@ -204,17 +206,19 @@ def clock(
 ) -> None:
     """Show the device clock: its zone offset and how far it is off ours."""
     config = _config(vendor, host, port, user, password, 1, timezone)
-    with httpx.Client() as client, open_device(config, client) as device:
-        reading = _run(device.clock_offset)
+    reading = _on_device(config, lambda device: device.clock_offset())
     console.print(
         f"device time {reading.device_time.isoformat()}, zone offset {reading.utc_offset}, "
         f"skew {reading.skew.total_seconds():+.1f}s"
     )
 
 
-def _run(action: Callable[[], _T]) -> _T:
-    try:
-        return action()
-    except DeviceError as exc:
-        console.print(f"[bold red]{exc.describe()}:[/] {exc.message}", highlight=False)
-        raise typer.Exit(3) from exc
+def _on_device(config: DeviceConfig, action: Callable[[DeviceBase], _T]) -> _T:
+    """Open the device of ``config``, do ``action`` with it, and close it again (logging out);
+    a device error is printed and exits with 3."""
+    with httpx.Client() as client, open_device(config, client) as device:
+        try:
+            return action(device)
+        except DeviceError as exc:
+            console.print(f"[bold red]{exc.describe()}:[/] {exc.message}", highlight=False)
+            raise typer.Exit(3) from exc

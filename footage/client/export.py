@@ -24,6 +24,7 @@ import grpc
 from footage.api.errors import TABLE
 from footage.api.grpc.gen import export_pb2 as pb
 from footage.api.grpc.gen import export_pb2_grpc
+from footage.closeable import Closeable
 from footage.domain import FootageError, InvalidRequest, MediaError, ensure_utc
 
 _T = TypeVar("_T")
@@ -110,7 +111,7 @@ def clip_options(
     return options
 
 
-class ExportClient:
+class ExportClient(Closeable):
     """One channel to a footage server; every call carries the bearer ``token``.
 
     ``credentials`` makes the channel TLS (``grpc.ssl_channel_credentials()``); ``timeout``
@@ -138,12 +139,6 @@ class ExportClient:
 
     def close(self) -> None:
         self._channel.close()
-
-    def __enter__(self) -> ExportClient:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
 
     # ---- sessions ------------------------------------------------------------------------
 

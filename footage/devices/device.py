@@ -11,14 +11,14 @@ from __future__ import annotations
 import logging
 import os
 import time
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import TracebackType
 from typing import Literal, Protocol
 
 import httpx
 
+from footage.closeable import Closeable
 from footage.devices.clock import DeviceClock
 from footage.devices.errors import DeviceError, NoRecording
 from footage.devices.limiter import DeviceLimiter
@@ -34,7 +34,7 @@ from footage.devices.models import (
     StageCallback,
     StageStatus,
 )
-from footage.devices.session import DeviceSession, VendorError
+from footage.devices.session import DeviceSession
 from footage.devices.transfer import TransferRequest, download_to_file
 from footage.domain import MediaError, TimeRange, ensure_utc
 from footage.media.device_media import picture_from_media, remux_to_mp4
@@ -71,7 +71,7 @@ class Device(Protocol):
     def close(self) -> None: ...
 
 
-class DeviceBase(ABC):
+class DeviceBase(Closeable):
     """Shared driver machinery; vendors implement the ``_``-prefixed request builders."""
 
     def __init__(
@@ -87,7 +87,7 @@ class DeviceBase(ABC):
         self.session = DeviceSession(
             config,
             client,
-            vendor_error=self._vendor_error(),
+            vendor_error=self._response_error,
             on_stage=on_stage,
             limiter=limiter,
         )
@@ -98,7 +98,12 @@ class DeviceBase(ABC):
     # --- vendor parts -------------------------------------------------------------------
 
     @abstractmethod
-    def _vendor_error(self) -> VendorError: ...
+    def _response_error(self, response: httpx.Response) -> DeviceError | None:
+        """The error an answer reports in the vendor's terms; None if it reports none."""
+
+    @abstractmethod
+    def _reported_error(self, body: bytes) -> DeviceError | None:
+        """The error a body reports in the vendor's terms; None if it is not an error."""
 
     @abstractmethod
     def _device_info(self) -> DeviceInfo: ...
@@ -113,10 +118,18 @@ class DeviceBase(ABC):
     def _download_requests(self, channel: int, span: TimeRange) -> list[TransferRequest]: ...
 
     @abstractmethod
-    def _body_error(self, body: bytes) -> DeviceError: ...
-
-    @abstractmethod
     def _live_picture_request(self, channel: int) -> tuple[str, dict[str, str]]: ...
+
+    def _body_error(self, body: bytes) -> DeviceError:
+        """The error for a body sent instead of media: the vendor's, else the text's start."""
+        error = self._reported_error(body)
+        if error is not None:
+            return error
+        return DeviceError(
+            f"{self.config.name}: the device sent text instead of media",
+            vendor_text=body[:200].decode("utf-8", "replace"),
+            device=self.config.name,
+        )
 
     # --- the Device protocol ------------------------------------------------------------
 
@@ -300,17 +313,6 @@ class DeviceBase(ABC):
     def close(self) -> None:
         with self.session.stage(Stage.LOGOUT):
             self.session.close()
-
-    def __enter__(self) -> DeviceBase:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _append(piece: Path, raw: Path) -> None:

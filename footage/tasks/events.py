@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from footage.closeable import Closeable
 from footage.tasks.model import ExportTask, TaskStatus
 from footage.tasks.store import TaskChange
 
@@ -65,7 +66,7 @@ class TaskEvent:
         )
 
 
-class Subscription:
+class Subscription(Closeable):
     """One subscriber's queue. Iterate it (blocking), or ``async for`` it, or call ``get``."""
 
     def __init__(
@@ -154,12 +155,6 @@ class Subscription:
             waiters = list(self._waiters)
         for loop, flag in waiters:
             loop.call_soon_threadsafe(flag.set)
-
-    def __enter__(self) -> Subscription:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
 
 
 class EventBroker:

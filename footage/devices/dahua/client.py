@@ -25,7 +25,6 @@ from footage.devices.dahua.search import (
 from footage.devices.device import DeviceBase
 from footage.devices.errors import DeviceError
 from footage.devices.models import DeviceInfo, Progress, Recording, Stage
-from footage.devices.session import VendorError
 from footage.devices.transfer import Transfer, TransferRequest, download_to_file
 from footage.domain import TimeRange
 
@@ -38,23 +37,11 @@ MAX_PAGES = 10_000  # a device that never says found=0 must not loop forever
 class DahuaDevice(DeviceBase):
     """A Dahua NVR or camera over its HTTP API (``channel_base`` 0 or 1, per firmware)."""
 
-    def _vendor_error(self) -> VendorError:
-        name = self.config.name
+    def _response_error(self, response: httpx.Response) -> DeviceError | None:
+        return vendor_error(response, self.config.name)
 
-        def parse(response: httpx.Response) -> DeviceError | None:
-            return vendor_error(response, name)
-
-        return parse
-
-    def _body_error(self, body: bytes) -> DeviceError:
-        error = body_error(body, device=self.config.name)
-        if error is not None:
-            return error
-        return DeviceError(
-            f"{self.config.name}: the device sent text instead of media",
-            vendor_text=body[:200].decode("utf-8", "replace"),
-            device=self.config.name,
-        )
+    def _reported_error(self, body: bytes) -> DeviceError | None:
+        return body_error(body, device=self.config.name)
 
     def _text(self, path: str) -> str:
         return self.session.request("GET", path).text

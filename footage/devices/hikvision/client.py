@@ -17,7 +17,6 @@ from footage.devices.hikvision.search import Match, SearchPage, build_search, pa
 from footage.devices.hikvision.status import status_error, vendor_error
 from footage.devices.hikvision.xmlutil import parse_xml, text
 from footage.devices.models import DeviceInfo, Recording, Stage, StageStatus
-from footage.devices.session import VendorError
 from footage.devices.transfer import TransferRequest
 from footage.domain import TimeRange
 
@@ -33,23 +32,11 @@ class HikvisionDevice(DeviceBase):
 
     download_method = "GET"  # some firmwares want POST
 
-    def _vendor_error(self) -> VendorError:
-        name = self.config.name
+    def _response_error(self, response: httpx.Response) -> DeviceError | None:
+        return vendor_error(response, self.config.name)
 
-        def parse(response: httpx.Response) -> DeviceError | None:
-            return vendor_error(response, name)
-
-        return parse
-
-    def _body_error(self, body: bytes) -> DeviceError:
-        error = status_error(body, device=self.config.name)
-        if error is not None:
-            return error
-        return DeviceError(
-            f"{self.config.name}: the device sent text instead of media",
-            vendor_text=body[:200].decode("utf-8", "replace"),
-            device=self.config.name,
-        )
+    def _reported_error(self, body: bytes) -> DeviceError | None:
+        return status_error(body, device=self.config.name)
 
     def track(self, channel: int) -> int:
         return self.config.device_channel(channel) * 100 + self.config.stream
