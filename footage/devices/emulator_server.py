@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import socket
 import tempfile
 import threading
 from abc import ABC, abstractmethod
@@ -32,7 +31,8 @@ from starlette.types import Receive, Scope, Send
 from footage.archive.source import ArchiveSource
 from footage.devices.digest_server import Authenticator, AuthScheme
 from footage.devices.faults import ANSWER_KINDS, FaultPlan
-from footage.domain import InvalidRequest, NotFound
+from footage.domain import NotFound
+from footage.netutil import listening_socket
 
 Handler = Callable[[Request], Awaitable[Response]]
 _CHUNK = 8 * 1024
@@ -101,7 +101,7 @@ class EmulatorBase(ABC):
         self.host = host
         self.stats = EmulatorStats()
         self._stats_lock = threading.Lock()
-        self._socket = _bind(host, port)
+        self._socket = listening_socket(host, port)
         self.port: int = self._socket.getsockname()[1]
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -240,18 +240,6 @@ class EmulatorBase(ABC):
     def leave(self) -> None:
         with self._stats_lock:
             self.stats.active -= 1
-
-
-def _bind(host: str, port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise InvalidRequest(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
-    sock.listen(64)
-    return sock
 
 
 class _Gate:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from typing import Any
 
 import uvicorn
+
+from footage.netutil import listening_socket
 
 
 class ServerThread:
@@ -16,9 +17,7 @@ class ServerThread:
     Open streams are given ``grace`` seconds to end when stopping."""
 
     def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, grace: int = 2):
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind((host, port))
+        self._socket = listening_socket(host, port)
         self.port: int = self._socket.getsockname()[1]
         self.url = f"http://{host}:{self.port}"
         config = uvicorn.Config(
