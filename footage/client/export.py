@@ -26,6 +26,7 @@ from footage.api.grpc.gen import export_pb2 as pb
 from footage.api.grpc.gen import export_pb2_grpc
 from footage.closeable import Closeable
 from footage.domain import FootageError, InvalidRequest, MediaError, ensure_utc
+from footage.durable import publish
 
 _T = TypeVar("_T")
 Progress = Callable[[int, int], None]  # (bytes on disk, file size)
@@ -262,7 +263,7 @@ class ExportClient(Closeable):
                 f"{file.path}: got {have} bytes with SHA-256 {digest.hexdigest()}, expected "
                 f"{file.size} bytes with {file.sha256}; the partial file was deleted, try again"
             )
-        part.replace(target)
+        publish([(part, target)])
         return target
 
     def download_all(

@@ -37,6 +37,7 @@ from footage.devices.models import (
 from footage.devices.session import DeviceSession
 from footage.devices.transfer import TransferRequest, download_to_file
 from footage.domain import MediaError, TimeRange, ensure_utc
+from footage.durable import write_file
 from footage.media.device_media import picture_from_media, remux_to_mp4
 
 log = logging.getLogger(__name__)
@@ -300,9 +301,7 @@ class DeviceBase(Closeable):
         body = response.content
         if not body.startswith(b"\xff\xd8"):
             raise self._body_error(body)
-        tmp = out_path.with_name(f".{out_path.name}.part")
-        tmp.write_bytes(body)
-        os.replace(tmp, out_path)
+        write_file(out_path, body)
         return PictureResult(path=out_path, source="live", at=datetime.now(UTC), size=len(body))
 
     def clock_offset(self) -> ClockReading:

@@ -9,7 +9,7 @@ does not carry) and :func:`picture_from_media` writes the frame nearest a moment
 
 from __future__ import annotations
 
-import os
+import io
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -19,6 +19,7 @@ import av
 from PIL import Image
 
 from footage.domain import MediaError
+from footage.durable import publish, write_file
 from footage.media.picture.jpeg import frame_to_rgb
 
 MediaKind = Literal["hikvision-ps", "mpeg-ps", "dhav", "mpeg-ts"]
@@ -83,7 +84,7 @@ def remux_to_mp4(source: Path, out: Path, *, kind: MediaKind | None = None) -> R
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    os.replace(tmp, out)
+    publish([(tmp, out)])
     return RemuxResult(
         path=out,
         kind=kind,
@@ -229,10 +230,10 @@ def picture_from_media(
     if best is None:
         raise MediaError("the device media holds no decodable video frame")
     rgb = frame_to_rgb(best, best.width, best.height)
-    tmp = out.with_name(f".{out.name}.part")
-    Image.fromarray(rgb).save(tmp, format="JPEG", quality=quality)
-    os.replace(tmp, out)
-    return out.stat().st_size
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format="JPEG", quality=quality)
+    write_file(out, buffer.getvalue())
+    return buffer.tell()
 
 
 def _nearest_frame(inp: Any, stream: Any, at_ms: int | None) -> Any:

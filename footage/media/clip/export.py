@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from footage.domain import MediaError, NotFound, Segment, SourceUnavailable, TimeRange, from_us
+from footage.durable import Flusher
 from footage.media.clip.assemble import PieceCut, cut_piece, group_files
 from footage.media.clip.cancel import CancelToken
 from footage.media.clip.digest import FollowingDigest
@@ -177,13 +178,10 @@ def _bulk(
         )
         temp = outputs.new_temp()
         stages.done("layout")
-        digest = write_mp4(temp, layout, info, cancel=cancel, progress=reporter.at)
+        digest, flusher = write_mp4(temp, layout, info, cancel=cancel, progress=reporter.at)
         reporter.advance(float(layout.copies.seconds.sum()))
         stages.done("copy")
-        codec, width, height = _validate_while_hashing(temp, digest)
-        stages.done("validate")
-        sha256 = digest.hexdigest()
-        stages.done("hash tail")
+        codec, width, height, sha256 = _finish(temp, digest, flusher, stages)
         written.append(
             _Written(
                 temp=temp,
@@ -211,11 +209,13 @@ def _packets(
         cancel.check()
         digest = FollowingDigest(f.path, f.path.stat().st_size, cancel)
         digest.advance(f.path.stat().st_size)
-        codec, width, height = _validate_while_hashing(f.path, digest)
+        flusher = Flusher(f.path)
+        flusher.finish()
+        codec, width, height, sha256 = _finish(f.path, digest, flusher, None)
         written.append(
             _Written(
                 temp=f.path,
-                sha256=digest.hexdigest(),
+                sha256=sha256,
                 first_us=f.first_us,
                 last_us=f.last_us,
                 codec=codec,
@@ -226,10 +226,26 @@ def _packets(
     return written
 
 
-def _validate_while_hashing(path: Path, digest: FollowingDigest) -> tuple[str, int, int]:
-    """Validate ``path`` on this thread while ``digest`` hashes it on another."""
+def _finish(
+    path: Path, digest: FollowingDigest, flusher: Flusher, stages: _Stages | None
+) -> tuple[str, int, int, str]:
+    """Validate a written file on this thread while ``digest`` hashes it on another and
+    ``flusher`` puts it on the disk on a third; (codec, width, height, SHA-256) once all three
+    are done. The file is published only after this, so its name never points at bytes that
+    a crash could still lose."""
     try:
-        return validate(path)
+        codec, width, height = validate(path)
     except BaseException:
         digest.abort()
+        flusher.abort()
         raise
+    finally:
+        if stages is not None:
+            stages.done("validate")
+    sha256 = digest.hexdigest()
+    if stages is not None:
+        stages.done("hash tail")
+    flusher.wait()
+    if stages is not None:
+        stages.done("flush tail")
+    return codec, width, height, sha256

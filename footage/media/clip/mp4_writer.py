@@ -7,6 +7,7 @@ import struct
 from collections.abc import Callable
 from pathlib import Path
 
+from footage.durable import Flusher
 from footage.media.clip.bytecopy import write_with_copies
 from footage.media.clip.cancel import CancelToken
 from footage.media.clip.digest import FollowingDigest
@@ -43,20 +44,29 @@ def write_mp4(
     *,
     cancel: CancelToken,
     progress: Callable[[float], None],
-) -> FollowingDigest:
+) -> tuple[FollowingDigest, Flusher]:
     """Write the file at ``path``. Its SHA-256 is still being computed on return (the caller
-    may validate the file meanwhile): ``hexdigest()`` the result, or ``abort()`` it."""
+    may validate the file meanwhile), and its data are still going to the disk: ``wait()`` for
+    the flusher, ``hexdigest()`` the digest, or ``abort()`` both."""
     header = header_bytes(layout, info)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
         digest = FollowingDigest(path, len(header) + layout.copies.total, cancel)
+        flusher = Flusher(path)
+
+        def written(upto: int) -> None:
+            digest.advance(upto)
+            flusher.advance(upto)
+
         try:
             write_with_copies(
-                fd, header, layout.copies, cancel=cancel, progress=progress, written=digest.advance
+                fd, header, layout.copies, cancel=cancel, progress=progress, written=written
             )
         except BaseException:
             digest.abort()
+            flusher.abort()
             raise
     finally:
         os.close(fd)
-    return digest
+    flusher.finish()
+    return digest, flusher

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import os
 from pathlib import Path
 
 import av
 import av.container
 
 from footage.domain import MediaError, NoSpace
+from footage.durable import publish
 from footage.media.clip.options import ClipOptions
 
 
@@ -40,9 +40,9 @@ class OutputSet:
         return [self._dir / f"{self._stem}_{i:03d}.{self._ext}" for i in range(1, count + 1)]
 
     def publish(self, temps: list[Path]) -> list[Path]:
+        """Rename ``temps`` (already on the disk) to their final names, durably."""
         finals = self.final_names(len(temps))
-        for temp, final in zip(temps, finals, strict=True):
-            os.replace(temp, final)
+        publish(list(zip(temps, finals, strict=True)), synced=True)
         self._temps = [t for t in self._temps if t not in temps]
         return finals
 

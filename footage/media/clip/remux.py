@@ -6,6 +6,8 @@ offset (gaps skipped), in integer units of the output time base."""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -14,7 +16,7 @@ from pathlib import Path
 import av
 import av.container
 
-from footage.domain import MediaError, from_us
+from footage.domain import FootageError, MediaError, NoSpace, from_us
 from footage.media.clip.cancel import CancelToken
 from footage.media.clip.mp4_boxes import BoxError
 from footage.media.clip.mp4_patch import limit_duration
@@ -86,8 +88,9 @@ class Remuxer:
                 self._piece(piece)
             self._close()
         finally:
-            if self._out is not None:
-                self._out.container.close()
+            if self._out is not None:  # after an error: release the file, keep that error
+                with contextlib.suppress(av.error.FFmpegError, OSError):
+                    self._out.container.close()
         return self._files
 
     def _piece(self, piece: Piece) -> None:
@@ -139,7 +142,10 @@ class Remuxer:
     ) -> None:
         fmt = self._options.format
         path = self._new_path()
-        container = av.open(str(path), "w", format=_FORMAT[fmt], options=_MUX_OPTIONS[fmt])
+        try:
+            container = av.open(str(path), "w", format=_FORMAT[fmt], options=_MUX_OPTIONS[fmt])
+        except (av.error.FFmpegError, OSError) as exc:
+            raise _writing(path, exc) from exc
         streams: dict[str, av.stream.Stream] = {}
         tb: dict[str, Fraction] = {}
         v = source.streams.video[0]
@@ -188,13 +194,19 @@ class Remuxer:
         size = p.size * self._scale + self._extra
         out.written += size
         self._gop_bytes += size
-        out.container.mux(p)
+        try:
+            out.container.mux(p)
+        except av.error.FFmpegError as exc:
+            raise _writing(out.path, exc) from exc
 
     def _close(self) -> None:
         out, self._out = self._out, None
         if out is None:
             return
-        out.container.close()
+        try:
+            out.container.close()
+        except (av.error.FFmpegError, OSError) as exc:
+            raise _writing(out.path, exc) from exc
         if self._options.format == "mp4" and out.end_pos_us is not None:
             try:
                 limit_duration(out.path, out.end_pos_us - out.origin_us)
@@ -211,6 +223,15 @@ class Remuxer:
                 height=height,
             )
         )
+
+
+def _writing(path: Path, exc: Exception) -> FootageError:
+    """The error for a failed write of the output ``path`` (not the segment's fault)."""
+    if getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT):
+        return NoSpace(
+            f"the export disk is full while writing {path.name}; free some space and retry"
+        )
+    return MediaError(f"cannot write the clip {path.name}: {exc}")
 
 
 def _metadata(options: ClipOptions, first_us: int) -> dict[str, str]:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import io
-import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,7 +13,7 @@ import numpy.typing as npt
 from av.video.reformatter import ColorRange, Interpolation, VideoReformatter
 from PIL import Image
 
-from footage.domain import MediaError, NoSpace
+from footage.durable import write_file
 from footage.media.picture.options import PictureFile, PictureOptions
 
 _RANGE_FULL = 2  # AVCOL_RANGE_JPEG, as decoders tag frames
@@ -78,22 +76,7 @@ class JpegWriter:
 
     def write(self, frame: Any, path: Path, shown_at: datetime) -> PictureFile:
         data = self.encode(frame)
-        write_atomically(path, data)
+        write_file(path, data)
         return PictureFile(
             path=path, size=len(data), sha256=hashlib.sha256(data).hexdigest(), shown_at=shown_at
         )
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary name beside ``path`` and rename it into place."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(temporary, "wb") as out:
-            out.write(data)
-        os.replace(temporary, path)
-    except OSError as exc:
-        temporary.unlink(missing_ok=True)
-        if exc.errno == errno.ENOSPC:
-            raise NoSpace(f"no space left to write {path}; free some space and retry") from exc
-        raise MediaError(f"cannot write {path}: {exc.strerror or exc}") from exc
