@@ -26,6 +26,7 @@ from footage.tasks.model import (
 from footage.tasks.paging import decode_token
 from footage.tasks.store import SourceLimits
 from footage.tasks.store_sql import SqlTaskStore
+from tests.helpers.tasks import new_task
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 ONE = SourceLimits(default=1)
@@ -44,15 +45,13 @@ def make_task(n: int, **changes: object) -> ExportTask:
         comment="gate 3",
         file_name="{camera}_{start}",
     )
-    task = ExportTask(
+    task = new_task(
+        request,
+        created,
         id=f"t{n:06d}",
         owner="alice",
-        origin=Origin.WEB,
-        request=request,
         camera_name="Gate",
-        source="local",
         file_stem="cam1_20260301",
-        created=created,
         polled=created,
     )
     return dataclasses.replace(task, **changes)  # type: ignore[arg-type]

@@ -9,20 +9,14 @@ from __future__ import annotations
 import importlib.util
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from footage.api.http.app import create_app
-from footage.api.http.server import ServerThread
-from footage.archive.local.scan import scan
-from footage.auth import Permission
-from footage.config.settings import Settings, TasksSettings
-from footage.media.synth import SynthOptions, generate
-from footage.runtime import Runtime
+from tests.helpers.media import tiny_archive
+from tests.helpers.servers import Site, serve
+from tests.helpers.web import ARCHIVE_LENGTH, ARCHIVE_START, PASSWORD, ZONE
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -34,10 +28,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-ARCHIVE_START = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
-ARCHIVE_LENGTH = timedelta(minutes=30)
-PASSWORD = "password-1"
-ZONE = "Asia/Shanghai"
 USERS = {
     "ann": ("export", None),
     "cat": ("export", None),
@@ -45,12 +35,6 @@ USERS = {
     "vic": ("view", ["cam1"]),
     "root": ("admin", None),
 }
-
-
-@dataclass
-class Site:
-    url: str
-    runtime: Runtime
 
 
 def _missing() -> str | None:
@@ -108,36 +92,22 @@ def page(browser: Any, request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
 @pytest.fixture(scope="session")
 def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("archive")
-    options = SynthOptions(
-        cameras=3,
-        duration=ARCHIVE_LENGTH,
-        start=ARCHIVE_START,
-        resolution=(160, 96),
-        fps=10,
-        gop=10,
-        audio=True,
-        stamps="loop",
+    return tiny_archive(
+        root, ARCHIVE_START, ARCHIVE_LENGTH, cameras=3, audio=True, stamps="loop", workers=1
     )
-    generate(root, options, workers=1)
-    return root
 
 
 def _site(root: Path, archive: Path, workers: int) -> Iterator[Site]:
-    settings = Settings(
-        data_dir=root,
-        archive={"root": str(archive)},
-        tasks=TasksSettings(poll_interval=0.05, heartbeat_interval=0.1, min_free_mb=0),
-    )
-    runtime = Runtime(settings, workers=workers)
-    scan(runtime.engine, archive)
-    for name, (permissions, cameras) in USERS.items():
-        runtime.users.add(name, PASSWORD, Permission.parse_many(permissions), cameras)
-    runtime.start()
-    try:
-        with ServerThread(create_app(runtime, heartbeat=5)) as url:
-            yield Site(url, runtime)
-    finally:
-        runtime.close()
+    with serve(
+        root,
+        archive=archive,
+        users=USERS,
+        password=PASSWORD,
+        workers=workers,
+        tokens=False,
+        heartbeat=5,
+    ) as site:
+        yield site
 
 
 @pytest.fixture(scope="session")
@@ -150,11 +120,3 @@ def site(tmp_path_factory: pytest.TempPathFactory, archive: Path) -> Iterator[Si
 def idle_site(tmp_path_factory: pytest.TempPathFactory, archive: Path) -> Iterator[Site]:
     """A server without workers: its exports stay In Queue."""
     yield from _site(tmp_path_factory.mktemp("idle"), archive, workers=0)
-
-
-def login(page: Any, url: str, user: str, *, lang: str = "") -> None:
-    page.goto(f"{url}/login" + (f"?lang={lang}" if lang else ""))
-    page.fill("#name", user)
-    page.fill("#password", PASSWORD)
-    page.click("#login-button")
-    page.wait_for_url("**/export")

@@ -1,7 +1,6 @@
 """``footage demo`` as a new user runs it: a subprocess, a fresh data folder."""
 
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -11,34 +10,24 @@ from pathlib import Path
 
 import httpx
 
-
-def _footage(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FOOTAGE_")}
-    return subprocess.run(
-        [sys.executable, "-m", "footage", "--data-dir", str(data_dir), *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-        check=False,
-    )
+from tests.helpers.commands import clean_env, run_footage
 
 
 def test_demo_generates_indexes_and_reuses(tmp_path: Path) -> None:
-    first = _footage(tmp_path, "demo", "--cameras", "2", "--duration", "10m", "--no-serve")
+    first = run_footage(tmp_path, "demo", "--cameras", "2", "--duration", "10m", "--no-serve")
     assert first.returncode == 0, first.stderr
     assert "generating 2 cameras" in first.stdout
     assert "cam1" in first.stdout and "cam2" in first.stdout
 
     home = tmp_path / "demo"
-    cameras = _footage(home, "archive", "cameras", "--json")
+    cameras = run_footage(home, "archive", "cameras", "--json")
     assert cameras.returncode == 0, cameras.stderr
     listed = json.loads(cameras.stdout)
     assert [c["id"] for c in listed] == ["cam1", "cam2"]
     # gaps are switched on, so each camera recorded less than the ten minutes asked for
     assert all(0 < c["recorded_seconds"] < 600 for c in listed)
 
-    again = _footage(tmp_path, "demo", "--cameras", "2", "--duration", "10m", "--no-serve")
+    again = run_footage(tmp_path, "demo", "--cameras", "2", "--duration", "10m", "--no-serve")
     assert again.returncode == 0, again.stderr
     assert "using the demo archive" in again.stdout
     assert "user demo, password footage-demo" in again.stdout
@@ -49,7 +38,7 @@ def test_demo_refuses_to_delete_foreign_files(tmp_path: Path) -> None:
     archive = tmp_path / "demo" / "archive"
     archive.mkdir(parents=True)
     (archive / "holiday.mp4").write_bytes(b"precious")
-    result = _footage(tmp_path, "demo", "--duration", "1m", "--no-serve")
+    result = run_footage(tmp_path, "demo", "--duration", "1m", "--no-serve")
     assert result.returncode == 2
     assert "did not make" in result.stderr
     assert (archive / "holiday.mp4").read_bytes() == b"precious"
@@ -64,7 +53,6 @@ def _free_port() -> int:
 def test_demo_serves_the_page_and_the_emulated_nvrs(tmp_path: Path) -> None:
     """The README's first command: a server on localhost, ready for a browser."""
     http_port, grpc_port, hik_port, dahua_port = (_free_port() for _ in range(4))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FOOTAGE_")}
     args = [
         sys.executable,
         "-m",
@@ -86,7 +74,7 @@ def test_demo_serves_the_page_and_the_emulated_nvrs(tmp_path: Path) -> None:
         str(dahua_port),
     ]
     with subprocess.Popen(
-        args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+        args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=clean_env()
     ) as proc:
         try:
             seen = _read_until(proc, "footage serving", timeout=240)

@@ -1,32 +1,31 @@
 """``footage export clip|snapshot`` and ``footage convert`` as a user runs them."""
 
 import json
-import os
 import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import av
-import numpy as np
 import pytest
-from PIL import Image
 
 from footage.media.synth import decode_stamp
+from tests.helpers.commands import run_footage
+from tests.helpers.media import picture_ms
 
 START = "2026-11-21T08:00:00Z"
 START_MS = int(datetime(2026, 11, 21, 8, tzinfo=UTC).timestamp()) * 1000
+Completed = subprocess.CompletedProcess[str]
 
 
-def _footage(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FOOTAGE_")}
-    return subprocess.run(
-        [sys.executable, "-m", "footage", "--data-dir", str(tmp / "data"), *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-        check=False,
+def _footage(tmp: Path, *args: str) -> Completed:
+    return run_footage(tmp / "data", *args)
+
+
+def _clip(archive: Path, start: str, end: str, out: Path, *extra: str) -> Completed:
+    """``footage export clip`` of camera cam1 of the generated archive."""
+    where = ("--archive", str(archive / "a"), "--camera", "cam1")
+    return _footage(
+        archive, "export", "clip", *where, "--start", start, "--end", end, "-o", str(out), *extra
     )
 
 
@@ -67,22 +66,7 @@ def _first_stamp(path: Path) -> int:
 
 def test_clip_json_reports_the_exact_range(archive: Path) -> None:
     out = archive / "out" / "clip.mp4"
-    result = _footage(
-        archive,
-        "export",
-        "clip",
-        "--archive",
-        str(archive / "a"),
-        "--camera",
-        "cam1",
-        "--start",
-        "2026-11-21T08:00:12.3Z",
-        "--end",
-        "2026-11-21T08:00:27Z",
-        "-o",
-        str(out),
-        "--json",
-    )
+    result = _clip(archive, "2026-11-21T08:00:12.3Z", "2026-11-21T08:00:27Z", out, "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     (made,) = data["files"]
@@ -111,26 +95,12 @@ def test_snapshot_and_convert(archive: Path) -> None:
     )
     assert shot.returncode == 0, shot.stderr
     assert json.loads(shot.stdout)["pictures"][0]["shown_at"] == "2026-11-21T08:00:05.000000Z"
-    assert decode_stamp(np.asarray(Image.open(pic).convert("RGB"))) == START_MS + 5_000
+    assert picture_ms(pic) == START_MS + 5_000
 
     clips = archive / "clips"
     clips.mkdir()
     (clips / "broken.mp4").write_bytes(b"\x00" * 1000)
-    made = _footage(
-        archive,
-        "export",
-        "clip",
-        "--archive",
-        str(archive / "a"),
-        "--camera",
-        "cam1",
-        "--start",
-        "2026-11-21T08:00:01Z",
-        "--end",
-        "2026-11-21T08:00:03Z",
-        "-o",
-        str(clips),
-    )
+    made = _clip(archive, "2026-11-21T08:00:01Z", "2026-11-21T08:00:03Z", clips)
     assert made.returncode == 0, made.stderr
     converted = _footage(archive, "convert", str(clips), "--json")
     assert converted.returncode == 1  # one clip failed, the other was converted
@@ -138,7 +108,7 @@ def test_snapshot_and_convert(archive: Path) -> None:
     assert len(report["converted"]) == 1 and len(report["failed"]) == 1
     assert report["failed"][0]["clip"].endswith("broken.mp4")
     jpg = Path(report["converted"][0]["pictures"][0])
-    assert decode_stamp(np.asarray(Image.open(jpg).convert("RGB"))) == START_MS + 1_000
+    assert picture_ms(jpg) == START_MS + 1_000
 
 
 @pytest.mark.parametrize(

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from conftest import ARCHIVE_LENGTH, ARCHIVE_START, ZONE, Site, login
-
 from footage.tasks.model import TaskFilter
+from tests.helpers.servers import Site
+from tests.helpers.web import ARCHIVE_LENGTH, ARCHIVE_START, ZONE, login
 
 
 def local(text: str) -> datetime:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from conftest import ARCHIVE_START, Site, login
-
 from footage.domain import TimeRange
 from footage.tasks.model import ExportRequest, Origin, TaskFilter
+from tests.helpers.servers import Site
+from tests.helpers.web import ARCHIVE_START, login
 
 
 def queue(site: Site, owner: str, minutes: float = 60) -> str:

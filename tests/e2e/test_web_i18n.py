@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import Site, login
+from tests.helpers.servers import Site
+from tests.helpers.web import login
 
 
 def test_the_chinese_interface_renders(page: Any, site: Site) -> None:

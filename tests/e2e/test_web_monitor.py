@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Site, login
 
-from footage.devices.dahua.emulator import DahuaEmulator
 from footage.devices.emulator_server import EmulatorBase
-from footage.devices.hikvision.emulator import HikvisionEmulator
-from footage.media.synth import SynthOptions, generate
+from tests.helpers.devices import hik_and_dahua
+from tests.helpers.media import tiny_archive
+from tests.helpers.servers import Site
+from tests.helpers.web import login
 
 START = datetime(2024, 5, 1, 8, 0, 0, tzinfo=UTC)  # 16:00 in +08:00, as the sample
 SHOTS = os.environ.get("FOOTAGE_TEST_SHOTS")  # a folder for screenshots of the page
@@ -26,32 +26,13 @@ SHOTS = os.environ.get("FOOTAGE_TEST_SHOTS")  # a folder for screenshots of the 
 @pytest.fixture(scope="module")
 def nvrs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, EmulatorBase]]:
     root = tmp_path_factory.mktemp("monitor-footage")
-    options = SynthOptions(
-        cameras=2,
-        duration=timedelta(seconds=90),
-        start=START,
-        segment_seconds=10.0,
-        resolution=(160, 96),
-        fps=10,
-        gop=10,
-        audio=False,
-        stamps="exact",
-    )
-    generate(root, options, workers=1)
+    duration = timedelta(seconds=90)
+    tiny_archive(root, START, duration, cameras=2, segment_seconds=10.0, workers=1)
     work = tmp_path_factory.mktemp("monitor-emulators")
-    started: dict[str, EmulatorBase] = {
-        # slow bodies, so the page is seen mid-run
-        "hik": HikvisionEmulator(
-            root, work_dir=work / "hik", password="demo-pass", faults="slow:1/download"
-        ).start(),
-        "dah": DahuaEmulator(root, work_dir=work / "dah", password="demo-pass").start(),
-    }
-    started["hik"].faults.slow_delay = 0.01
-    try:
+    # slow bodies, so the page is seen mid-run
+    with hik_and_dahua(root, work, password="demo-pass", faults="slow:1/download") as started:
+        started["hik"].faults.slow_delay = 0.01
         yield started
-    finally:
-        for emu in started.values():
-            emu.stop()
 
 
 def sample_files(folder: Path, nvrs: dict[str, EmulatorBase]) -> tuple[Path, Path]:

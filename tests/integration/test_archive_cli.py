@@ -4,26 +4,19 @@ spans and gaps the generator wrote."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.helpers.commands import run_footage
+
 START = "2026-11-21T08:00:00Z"
 
 
 def footage(data: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FOOTAGE_")}
-    done = subprocess.run(
-        [sys.executable, "-m", "footage", "--data-dir", str(data), "archive", *args],
-        capture_output=True,
-        text=True,
-        env={**env, "COLUMNS": "120"},
-        timeout=600,
-    )
+    done = run_footage(data, "archive", *args, timeout=600, COLUMNS="120")
     if ok:
         assert done.returncode == 0, done.stderr
     return done

@@ -7,15 +7,12 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 from typer.testing import CliRunner
 
 from footage.cli.batch import app
 from footage.devices.hikvision.emulator import HikvisionEmulator
-from footage.media.synth import SynthOptions, generate
-from footage.media.synth.stamp import decode_stamp
+from tests.helpers.media import picture_time, tiny_archive
 
 START = datetime(2024, 1, 1, 10, 0, 0, tzinfo=UTC)
 
@@ -23,19 +20,7 @@ START = datetime(2024, 1, 1, 10, 0, 0, tzinfo=UTC)
 @pytest.fixture(scope="module")
 def archive_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("cli-archive")
-    options = SynthOptions(
-        cameras=1,
-        duration=timedelta(seconds=30),
-        start=START,
-        segment_seconds=10.0,
-        resolution=(160, 96),
-        fps=10,
-        gop=10,
-        audio=False,
-        stamps="exact",
-    )
-    generate(root, options, workers=1)
-    return root
+    return tiny_archive(root, START, timedelta(seconds=30), segment_seconds=10.0, workers=1)
 
 
 def invoke(*args: str) -> tuple[int, str]:
@@ -43,11 +28,6 @@ def invoke(*args: str) -> tuple[int, str]:
     if result.exception and not isinstance(result.exception, SystemExit):
         raise result.exception
     return result.exit_code, result.output
-
-
-def shows(path: Path) -> datetime:
-    stamp = decode_stamp(np.asarray(Image.open(path).convert("RGB")))
-    return datetime.fromtimestamp(stamp / 1000, UTC)
 
 
 def test_run_missing_convert_retry_delete(archive_root: Path, tmp_path: Path) -> None:
@@ -84,7 +64,7 @@ def test_run_missing_convert_retry_delete(archive_root: Path, tmp_path: Path) ->
         reasons = {f["id"]: f["reason"] for f in summary["failures"]}
         assert reasons == {"C": "no_recording", "D": "unknown_dock"}
         folder = out / "docks"
-        assert abs(shows(folder / "A.jpg") - (START + timedelta(seconds=3.5))) <= timedelta(
+        assert abs(picture_time(folder / "A.jpg") - (START + timedelta(seconds=3.5))) <= timedelta(
             milliseconds=100
         )
 
@@ -98,7 +78,7 @@ def test_run_missing_convert_retry_delete(archive_root: Path, tmp_path: Path) ->
         (folder / "B.jpg").unlink()
         code, output = invoke("convert", str(folder), "--json")
         assert code == 0 and json.loads(output)["converted"] == ["B"]
-        assert abs(shows(folder / "B.jpg") - (START + timedelta(seconds=12))) <= timedelta(
+        assert abs(picture_time(folder / "B.jpg") - (START + timedelta(seconds=12))) <= timedelta(
             milliseconds=100
         )
 

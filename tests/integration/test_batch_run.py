@@ -15,9 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from footage.archive.source import ArchiveSource
 from footage.batch import (
@@ -32,12 +30,10 @@ from footage.batch import (
 )
 from footage.batch.monitor import DeviceChanged, RowChanged
 from footage.devices import RetryPolicy, Timeouts
-from footage.devices.dahua.emulator import DahuaEmulator
 from footage.devices.emulator_server import EmulatorBase, open_archive
 from footage.devices.faults import FaultPlan
-from footage.devices.hikvision.emulator import HikvisionEmulator
-from footage.media.synth import SynthOptions, generate
-from footage.media.synth.stamp import decode_stamp
+from tests.helpers.devices import start_emulator, stopping
+from tests.helpers.media import picture_time, tiny_archive
 
 START = datetime(2024, 1, 1, 10, 0, 0, tzinfo=UTC)
 RECORDED = 120  # seconds of footage per camera
@@ -52,28 +48,14 @@ FAST = RunOptions(
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory: pytest.TempPathFactory) -> ArchiveSource:
     root = tmp_path_factory.mktemp("batch-archive")
-    options = SynthOptions(
-        cameras=2,
-        duration=timedelta(seconds=RECORDED),
-        start=START,
-        segment_seconds=10.0,
-        resolution=(160, 96),
-        fps=10,
-        gop=10,
-        audio=False,
-        stamps="exact",
-    )
-    generate(root, options, workers=1)
+    duration = timedelta(seconds=RECORDED)
+    tiny_archive(root, START, duration, cameras=2, segment_seconds=10.0, workers=1)
     return open_archive(root, tmp_path_factory.mktemp("batch-index"))
 
 
-def emulator(kind: type[EmulatorBase], archive: ArchiveSource, tmp: Path, **options: Any) -> Any:
-    emu = kind(
-        archive, work_dir=tmp / f"emu-{len(list(tmp.glob('emu-*')))}", password="pw", **options
-    )
-    emu.faults.stall_seconds = 3
-    emu.faults.slow_delay = 0.01
-    return emu.start()
+def emulator(vendor: str, archive: ArchiveSource, tmp: Path, **options: Any) -> EmulatorBase:
+    work = tmp / f"emu-{len(list(tmp.glob('emu-*')))}"
+    return start_emulator(vendor, archive, work, stall=3, slow=0.01, password="pw", **options)
 
 
 @pytest.fixture
@@ -81,23 +63,20 @@ def nvrs(archive: ArchiveSource, tmp_path: Path) -> Iterator[dict[str, EmulatorB
     started = {
         # transient faults on four downloads: each is retried and succeeds
         "hik1": emulator(
-            HikvisionEmulator,
+            "hikvision",
             archive,
             tmp_path,
             faults="truncate@0/download,reset@5/download,400@10/download,busy@15/download",
         ),
         # every download answers HTTP 200 with an XML error document
-        "hik2": emulator(HikvisionEmulator, archive, tmp_path, faults="xmlerror:1/download"),
+        "hik2": emulator("hikvision", archive, tmp_path, faults="xmlerror:1/download"),
         # the first four downloads stall: the first two rows time out (two attempts each)
-        "dah1": emulator(DahuaEmulator, archive, tmp_path, faults="stall@0-3/download"),
+        "dah1": emulator("dahua", archive, tmp_path, faults="stall@0-3/download"),
         # every request is refused: the login fails
-        "dah2": emulator(DahuaEmulator, archive, tmp_path, faults="401:1"),
+        "dah2": emulator("dahua", archive, tmp_path, faults="401:1"),
     }
-    try:
+    with stopping(started):
         yield started
-    finally:
-        for emu in started.values():
-            emu.stop()
 
 
 def write_table(path: Path, nvrs: dict[str, EmulatorBase]) -> Path:
@@ -126,11 +105,6 @@ def write_manifest(path: Path, plan: list[tuple[str, int]]) -> tuple[Path, dict[
             number += 1
     path.write_text("\n".join(lines) + "\n")
     return path, device_of
-
-
-def shows(picture: Path) -> datetime:
-    image = np.asarray(Image.open(picture).convert("RGB"))
-    return datetime.fromtimestamp(decode_stamp(image) / 1000, UTC)
 
 
 def expected(row: RowRecord, device: str, dah1_rows: list[str]) -> tuple[RowStatus, str | None]:
@@ -166,7 +140,9 @@ def test_two_hundred_rows_with_faults_then_the_missing_again(
         files = {folder / f"{row.name}.jpg", folder / f"{row.name}.mp4"}
         if status is RowStatus.SUCCESS:
             assert all(f.exists() for f in files)
-            assert abs(shows(folder / f"{row.name}.jpg") - row.at) <= timedelta(milliseconds=100)
+            assert abs(picture_time(folder / f"{row.name}.jpg") - row.at) <= timedelta(
+                milliseconds=100
+            )
         else:
             assert not any(f.exists() for f in files), ident
             assert row.message
@@ -213,7 +189,7 @@ def test_two_hundred_rows_with_faults_then_the_missing_again(
     assert again.totals.success == 200 and again.totals.skipped == 98, again.failures[:3]
     assert again.exit_code == 0
     for row in retry.snapshot().rows:
-        assert abs(shows(folder / f"{row.name}.jpg") - row.at) <= timedelta(milliseconds=100)
+        assert abs(picture_time(folder / f"{row.name}.jpg") - row.at) <= timedelta(milliseconds=100)
     for name, stamp in before.items():
         if name not in (f"{victim.name}.jpg", f"{other.name}.jpg"):
             path = folder / name
@@ -225,10 +201,10 @@ def test_a_run_killed_midway_resumes_without_downloading_again(
     archive: ArchiveSource, tmp_path: Path
 ) -> None:
     emus = {
-        "hikA": emulator(HikvisionEmulator, archive, tmp_path, faults="slow:1/download"),
-        "hikB": emulator(HikvisionEmulator, archive, tmp_path, faults="slow:1/download"),
+        "hikA": emulator("hikvision", archive, tmp_path, faults="slow:1/download"),
+        "hikB": emulator("hikvision", archive, tmp_path, faults="slow:1/download"),
     }
-    try:
+    with stopping(emus):
         devices = write_table(tmp_path / "devices.csv", emus)
         manifest, _ = write_manifest(tmp_path / "kill.csv", [("hikA", 20), ("hikB", 20)])
         out = tmp_path / "out"
@@ -265,6 +241,3 @@ def test_a_run_killed_midway_resumes_without_downloading_again(
         spent = sum(emu.stats.requests - requests[name] for name, emu in emus.items())
         assert spent <= 2 * (40 - summary["totals"]["skipped"]) + 2 * 2 + 4
         assert not [p for p in folder.iterdir() if p.name.endswith((".part", ".raw", ".tmp"))]
-    finally:
-        for emu in emus.values():
-            emu.stop()

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
-import subprocess
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
 
@@ -14,74 +11,25 @@ import av
 import numpy as np
 import pytest
 
-from footage.domain import (
-    Segment,
-    TimeRange,
-    to_us,
+from footage.domain import Segment, to_us
+from footage.media.synth import paint_stamp
+from tests.helpers.clips import (
+    FFMPEG,
+    FRAME_MS,
+    at,
+    check_clean,
+    export,
+    ms,
+    shown,
+    synth,
 )
-from footage.media.clip import ClipOptions, ClipResult, export_clip
-from footage.media.synth import SynthOptions, decode_stamp, generate, paint_stamp
 
-T0 = datetime(2026, 3, 1, 8, 0, 0, tzinfo=UTC)
-FFMPEG = shutil.which("ffmpeg")
 needs_ffmpeg = pytest.mark.skipif(FFMPEG is None, reason="Debian ffmpeg is not on PATH")
 _MUX = {
     "fmp4": ("mp4", {"movflags": "frag_keyframe+empty_moov+default_base_moof"}),
     "mp4": ("mp4", {"movflags": "+faststart"}),
     "ts": ("mpegts", {}),
 }
-
-
-def at(seconds: float) -> datetime:
-    return T0 + timedelta(seconds=seconds)
-
-
-def synth(
-    root: Path,
-    *,
-    container: str = "fmp4",
-    seconds: float = 12.0,
-    segment: float = 4.0,
-    codec: str = "h264",
-    resolution: tuple[int, int] = (160, 96),
-    fps: int = 10,
-    start: datetime = T0,
-    audio: bool = True,
-) -> list[Segment]:
-    """Segments from the synthetic-footage generator (frames show their own time)."""
-    report = generate(
-        root,
-        SynthOptions(
-            cameras=1,
-            duration=timedelta(seconds=seconds),
-            start=start,
-            segment_seconds=segment,
-            container=container,
-            resolution=resolution,
-            fps=fps,
-            gop=fps,
-            codec=codec,
-            audio=audio,
-            stamps="exact",
-        ),
-    )
-    w, h = resolution
-    return [
-        Segment(
-            camera_id=s.camera_id,
-            path=str(s.path),
-            start=s.start,
-            end=s.end,
-            container=container,
-            video_codec=codec,
-            width=w,
-            height=h,
-            fps=fps,
-            audio_codec="aac" if audio else None,
-            size=s.path.stat().st_size,
-        )
-        for s in report.segments
-    ]
 
 
 def bframe_segments(
@@ -146,49 +94,6 @@ def _encode(out: av.container.OutputContainer, start: datetime, seconds: int, fp
         out.mux(p)
 
 
-@dataclass
-class Shown:
-    stamps: list[int]  # ms since the epoch, in display order
-    video_seconds: float
-    audio_seconds: float | None
-    first_key: bool
-
-
-def shown(path: Path) -> Shown:
-    """What a player shows: decode every frame PyAV outputs (it honours the edit list)."""
-    with av.open(str(path)) as c:
-        v = c.streams.video[0]
-        first = next(p for p in c.demux(v) if p.size)
-        c.seek(0)
-        stamps = [decode_stamp(f) for f in c.decode(v)]
-        video_s = _seconds(v)
-        audio_s = _seconds(c.streams.audio[0]) if c.streams.audio else None
-    return Shown(stamps, video_s, audio_s, first.is_keyframe)
-
-
-def _seconds(stream: av.stream.Stream) -> float:
-    return float(stream.duration * stream.time_base) if stream.duration else float("nan")
-
-
-def ffmpeg_errors(path: Path) -> str:
-    assert FFMPEG is not None
-    run = subprocess.run(
-        [FFMPEG, "-v", "error", "-i", str(path), "-f", "null", "-"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return run.stderr
-
-
-def export(segments, start: float, end: float, out: Path, **kw) -> ClipResult:
-    return export_clip(segments, TimeRange(start=at(start), end=at(end)), out, ClipOptions(**kw))
-
-
-def ms(seconds: float) -> int:
-    return to_us(at(seconds)) // 1000
-
-
 def top_level_boxes(path: Path) -> list[bytes]:
     data = path.read_bytes()
     kinds, pos = [], 0
@@ -199,14 +104,6 @@ def top_level_boxes(path: Path) -> list[bytes]:
         kinds.append(data[pos + 4 : pos + 8])
         pos += size
     return kinds
-
-
-def check_clean(path: Path) -> None:
-    if FFMPEG is not None:
-        assert ffmpeg_errors(path) == ""
-
-
-FRAME_MS = 100  # the archives below run at 10 fps
 
 
 @pytest.fixture(scope="module")

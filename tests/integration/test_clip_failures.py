@@ -8,10 +8,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from test_clip_export import at, export, synth
 
 from footage.domain import MediaError, NotFound, Segment, SourceUnavailable, TimeRange
 from footage.media.clip import Cancelled, CancelToken, ClipOptions, export_clip
+from tests.helpers.clips import at, export, synth
 
 
 @pytest.fixture(scope="module")

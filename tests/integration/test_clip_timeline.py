@@ -9,17 +9,9 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from test_clip_export import (
-    FRAME_MS,
-    at,
-    check_clean,
-    export,
-    ms,
-    shown,
-    synth,
-)
 
 from footage.domain import InvalidRequest, Segment, to_us
+from tests.helpers.clips import FRAME_MS, at, check_clean, export, ms, shown, synth
 
 AAC_FRAME_S = 1024 / 16000  # the generator's audio: 16 kHz AAC
 

@@ -13,7 +13,7 @@ from PIL import Image
 
 from footage.domain import NotFound, to_us
 from footage.media.picture import ConvertMode, PictureOptions, convert_folder
-from footage.media.synth import SynthOptions, decode_stamp, generate
+from tests.helpers.media import picture_ms, tiny_report
 
 START = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 BASE_MS = to_us(START) // 1000
@@ -22,21 +22,9 @@ BASE_MS = to_us(START) // 1000
 @pytest.fixture(scope="module")
 def clips(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     """Three 3 s clips (25 fps, key frame every second), starting at 0, 3 and 6 s."""
-    report = generate(
-        tmp_path_factory.mktemp("source"),
-        SynthOptions(
-            cameras=1,
-            duration=timedelta(seconds=9),
-            start=START,
-            segment_seconds=3.0,
-            container="mp4",
-            resolution=(320, 180),
-            fps=25,
-            gop=25,
-            audio=True,
-            stamps="exact",
-        ),
-    )
+    root = tmp_path_factory.mktemp("source")
+    media = {"container": "mp4", "resolution": (320, 180), "fps": 25, "gop": 25, "audio": True}
+    report = tiny_report(root, START, timedelta(seconds=9), segment_seconds=3.0, **media)
     return [w.path for w in sorted(report.segments, key=lambda w: w.start)]
 
 
@@ -61,8 +49,7 @@ def folder(tmp_path: Path, clips: list[Path]) -> Path:
 
 
 def stamp_ms(path: Path) -> int:
-    with Image.open(path) as image:
-        return decode_stamp(np.asarray(image.convert("RGB"))) - BASE_MS
+    return picture_ms(path) - BASE_MS
 
 
 def test_first_frame_with_bad_files_failing_alone(folder: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import av
 import httpx
@@ -17,29 +18,20 @@ from footage.devices.dahua.client import DahuaDevice
 from footage.devices.dahua.emulator import DahuaEmulator
 from footage.domain import TimeRange
 from footage.media.device_media import remux_to_mp4
-from footage.media.synth import SynthOptions, decode_stamp, generate
+from footage.media.synth import decode_stamp
+from tests.helpers.devices import emulator_config
+from tests.helpers.media import tiny_archive
 
 START = datetime(2024, 1, 1, 10, 0, 0, tzinfo=UTC)
 GOP = timedelta(seconds=1)
+TIMEOUTS = Timeouts(connect=2, read=5, idle=2, download=30)
 
 
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("dahua-archive")
-    generate(
-        root,
-        SynthOptions(
-            cameras=2,
-            duration=timedelta(seconds=90),
-            start=START,
-            segment_seconds=1.0,
-            resolution=(160, 96),
-            fps=10,
-            gop=10,
-            stamps="exact",
-        ),
-    )
-    return root
+    duration = timedelta(seconds=90)
+    return tiny_archive(root, START, duration, cameras=2, segment_seconds=1.0, audio=True)
 
 
 @pytest.fixture(scope="module")
@@ -55,18 +47,9 @@ def emulator(archive: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         yield emu
 
 
-def config(emu: DahuaEmulator, **changes: object) -> DeviceConfig:
-    options: dict[str, object] = {
-        "vendor": "dahua",
-        "host": emu.host,
-        "port": emu.port,
-        "password": "s3cret",
-        "channel_base": 0,
-        "timezone": "+08:00",
-        "timeouts": Timeouts(connect=2, read=5, idle=2, download=30),
-    }
-    options.update(changes)
-    return DeviceConfig(**options)  # type: ignore[arg-type]
+def config(emu: DahuaEmulator, **changes: Any) -> DeviceConfig:
+    options = {"password": "s3cret", "channel_base": 0, "timezone": "+08:00", "timeouts": TIMEOUTS}
+    return emulator_config(emu, **(options | changes))
 
 
 @pytest.fixture

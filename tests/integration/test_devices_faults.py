@@ -15,69 +15,45 @@ from footage.archive.source import ArchiveSource
 from footage.devices import (
     AuthFailed,
     DeviceBusy,
-    DeviceConfig,
     DeviceError,
     DeviceTimeout,
     IncompleteTransfer,
     RetryPolicy,
     Timeouts,
+    open_device,
 )
-from footage.devices.dahua.client import DahuaDevice
-from footage.devices.dahua.emulator import DahuaEmulator
 from footage.devices.device import DeviceBase
 from footage.devices.emulator_server import EmulatorBase, open_archive
 from footage.devices.faults import FaultPlan
-from footage.devices.hikvision.client import HikvisionDevice
-from footage.devices.hikvision.emulator import HikvisionEmulator
 from footage.domain import InvalidRequest, TimeRange
-from footage.media.synth import SynthOptions, generate
+from tests.helpers.devices import emulator_config, start_emulator
+from tests.helpers.media import tiny_archive
 
 START = datetime(2024, 1, 1, 10, 0, 0, tzinfo=UTC)
 SPAN = TimeRange(start=START + timedelta(seconds=5), end=START + timedelta(seconds=15))
-VENDORS = {"hikvision": (HikvisionEmulator, HikvisionDevice), "dahua": (DahuaEmulator, DahuaDevice)}
 
 
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory: pytest.TempPathFactory) -> ArchiveSource:
     root = tmp_path_factory.mktemp("fault-archive")
-    options = SynthOptions(
-        cameras=1,
-        duration=timedelta(seconds=30),
-        start=START,
-        segment_seconds=10.0,
-        resolution=(160, 96),
-        fps=10,
-        gop=10,
-        audio=False,
-        stamps="exact",
-    )
-    generate(root, options)
+    tiny_archive(root, START, timedelta(seconds=30), segment_seconds=10.0)
     return open_archive(root, tmp_path_factory.mktemp("fault-index"))
 
 
 def start(
     vendor: str, archive: ArchiveSource, tmp: Path, slow: float = 0.01, **options: Any
 ) -> EmulatorBase:
-    emulator_class = VENDORS[vendor][0]
-    options.setdefault("password", "pw")
-    emulator = emulator_class(archive, work_dir=tmp / f"emu-{vendor}", **options)
-    emulator.faults.stall_seconds = 5
-    emulator.faults.slow_delay = slow
-    return emulator.start()
+    return start_emulator(vendor, archive, tmp / f"emu-{vendor}", stall=5, slow=slow, **options)
 
 
-def open_driver(vendor: str, emu: EmulatorBase, client: httpx.Client, **changes: Any) -> DeviceBase:
+def open_driver(emu: EmulatorBase, client: httpx.Client, **changes: Any) -> DeviceBase:
     options: dict[str, Any] = {
-        "vendor": vendor,
-        "host": emu.host,
-        "port": emu.port,
         "password": "pw",
         "timezone": "UTC",
         "timeouts": Timeouts(connect=2, read=3, idle=0.5, download=20),
         "retry": RetryPolicy(attempts=2, backoff=0.01),
     }
-    options.update(changes)
-    return VENDORS[vendor][1](DeviceConfig(**options), client)
+    return open_device(emulator_config(emu, **(options | changes)), client)
 
 
 @pytest.fixture(params=["hikvision", "dahua"])
@@ -91,7 +67,7 @@ def run(
     """Download SPAN from an emulator with ``faults``; (emulator, result or the error)."""
     emu = start(vendor, archive, tmp, slow, faults=faults)
     try:
-        with httpx.Client() as client, open_driver(vendor, emu, client, **changes) as dev:
+        with httpx.Client() as client, open_driver(emu, client, **changes) as dev:
             try:
                 return emu, dev.download(1, SPAN, tmp / "out.mp4")
             except DeviceError as exc:
@@ -155,7 +131,7 @@ def test_slow_body_past_the_deadline_is_a_timeout(archive: ArchiveSource, tmp_pa
 
 def test_search_faults_are_retried(vendor: str, archive: ArchiveSource, tmp_path: Path) -> None:
     emu = start(vendor, archive, tmp_path, faults="busy@0/search,reset@2/search")
-    with emu, httpx.Client() as client, open_driver(vendor, emu, client) as dev:
+    with emu, httpx.Client() as client, open_driver(emu, client) as dev:
         assert len(dev.search(1, SPAN)) == 2
 
 
@@ -164,7 +140,7 @@ def test_lockout_guard_stops_before_the_device_locks(
 ) -> None:
     emu = start(vendor, archive, tmp_path, lock_after=5)
     with emu, httpx.Client() as client:
-        dev = open_driver(vendor, emu, client, password="wrong", lockout_after=2)
+        dev = open_driver(emu, client, password="wrong", lockout_after=2)
         for _ in range(6):
             with pytest.raises(AuthFailed):
                 dev.search(1, SPAN)
@@ -206,7 +182,7 @@ def test_concurrency_limit_is_respected(archive: ArchiveSource, tmp_path: Path, 
     emu = start("dahua", archive, tmp_path, faults="slow:1/download", max_sessions=4)
     errors: list[BaseException] = []
     with emu, httpx.Client() as client:
-        dev = open_driver("dahua", emu, client, max_concurrent=limit)
+        dev = open_driver(emu, client, max_concurrent=limit)
         dev.connect()
 
         def work(index: int) -> None:

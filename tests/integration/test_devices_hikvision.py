@@ -6,6 +6,7 @@ import itertools
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import av
 import httpx
@@ -18,29 +19,20 @@ from footage.devices.hikvision.client import HikvisionDevice
 from footage.devices.hikvision.emulator import HikvisionEmulator
 from footage.devices.hikvision.search import NAMESPACE_ISAPI
 from footage.domain import TimeRange
-from footage.media.synth import SynthOptions, decode_stamp, generate
+from footage.media.synth import decode_stamp
+from tests.helpers.devices import emulator_config
+from tests.helpers.media import tiny_archive
 
 START = datetime(2024, 1, 1, 10, 0, 0, tzinfo=UTC)
 GOP = timedelta(seconds=1)  # gop 10 at 10 fps
+TIMEOUTS = Timeouts(connect=2, read=5, idle=2, download=30)
 
 
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("hik-archive")
-    generate(
-        root,
-        SynthOptions(
-            cameras=2,
-            duration=timedelta(minutes=2),
-            start=START,
-            segment_seconds=2.0,
-            resolution=(160, 96),
-            fps=10,
-            gop=10,
-            stamps="exact",
-        ),
-    )
-    return root
+    duration = timedelta(minutes=2)
+    return tiny_archive(root, START, duration, cameras=2, segment_seconds=2.0, audio=True)
 
 
 @pytest.fixture(scope="module")
@@ -54,17 +46,9 @@ def emulator(
         yield emu
 
 
-def config(emu: HikvisionEmulator, **changes: object) -> DeviceConfig:
-    options: dict[str, object] = {
-        "vendor": "hikvision",
-        "host": emu.host,
-        "port": emu.port,
-        "user": "admin",
-        "password": "s3cret",
-        "timeouts": Timeouts(connect=2, read=5, idle=2, download=30),
-    }
-    options.update(changes)
-    return DeviceConfig(**options)  # type: ignore[arg-type]
+def config(emu: HikvisionEmulator, **changes: Any) -> DeviceConfig:
+    options = {"user": "admin", "password": "s3cret", "timeouts": TIMEOUTS}
+    return emulator_config(emu, **(options | changes))
 
 
 @pytest.fixture

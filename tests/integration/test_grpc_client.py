@@ -9,13 +9,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from test_grpc_harness import START, Api, archive_root, finished_session, open_api
 from typer.testing import CliRunner
 
 from footage.api.grpc.gen import export_pb2 as pb
 from footage.cli.client import app
 from footage.client import ChecksumMismatch, ExportClient, clip_options
 from footage.domain import InvalidRequest, NotFound, PermissionDenied, Unauthenticated
+from tests.helpers.grpc import START, Api, archive_root, finished_session, open_api
 
 __all__ = ["archive_root"]
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import grpc
 import pytest
-from test_grpc_harness import Api, archive_root, at, clip_options, finished_session, open_api
 
 from footage.api.grpc.gen import export_pb2 as pb
+from tests.helpers.grpc import Api, archive_root, at, clip_options, finished_session, open_api
 
 __all__ = ["archive_root"]
 Code = grpc.StatusCode

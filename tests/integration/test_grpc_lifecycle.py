@@ -9,10 +9,10 @@ from pathlib import Path
 
 import grpc
 import pytest
-from test_grpc_harness import START, Api, archive_root, at, clip_options, open_api
 
 from footage.api.grpc.gen import export_pb2 as pb
 from footage.media.probe import probe
+from tests.helpers.grpc import START, Api, archive_root, at, clip_options, open_api
 
 __all__ = ["archive_root"]
 

@@ -14,10 +14,10 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
-from test_grpc_harness import Api, archive_root, clip_options, finished_session, open_api
 
 from footage.api.grpc.gen import export_pb2 as pb
 from footage.tasks.clock import ManualClock
+from tests.helpers.grpc import Api, archive_root, clip_options, finished_session, open_api
 
 __all__ = ["archive_root"]
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

@@ -5,81 +5,40 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
-from footage.api.http.app import create_app
-from footage.api.http.server import ServerThread
-from footage.archive.local.scan import scan
-from footage.auth import Permission
-from footage.config.settings import Settings, TasksSettings
-from footage.media.synth import SynthOptions, generate
-from footage.runtime import Runtime
+from tests.helpers.media import tiny_archive
+from tests.helpers.servers import Site, api_time, error_body, serve
 
 START = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 PASSWORD = "correct-horse"
+USERS = {
+    "ann": ("export", None),
+    "bob": ("export", None),
+    "vic": ("view", ["cam1"]),
+    "root": ("admin", None),
+}
 
 
 def at(minutes: float) -> str:
-    return (START + timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z")
-
-
-@dataclass
-class Site:
-    url: str
-    runtime: Runtime
-    tokens: dict[str, str]
-
-    def client(self, user: str | None = None) -> httpx.Client:
-        headers = {"Authorization": f"Bearer {self.tokens[user]}"} if user else {}
-        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+    return api_time(START + timedelta(minutes=minutes))
 
 
 def _site(root: Path, archive: Path, workers: int) -> Iterator[Site]:
-    settings = Settings(
-        data_dir=root,
-        archive={"root": str(archive)},
-        tasks=TasksSettings(poll_interval=0.05, heartbeat_interval=0.1, min_free_mb=0),
-    )
-    runtime = Runtime(settings, workers=workers)
-    scan(runtime.engine, archive)
-    users = {
-        "ann": ("export", None),
-        "bob": ("export", None),
-        "vic": ("view", ["cam1"]),
-        "root": ("admin", None),
-    }
-    tokens = {}
-    for name, (perms, cameras) in users.items():
-        runtime.users.add(name, PASSWORD, Permission.parse_many(perms), cameras)
-        tokens[name] = runtime.users.issue(name)
-    runtime.start()
-    try:
-        with ServerThread(create_app(runtime, heartbeat=0.5)) as url:
-            yield Site(url, runtime, tokens)
-    finally:
-        runtime.close()
+    with serve(
+        root, archive=archive, users=USERS, password=PASSWORD, workers=workers, heartbeat=0.5
+    ) as site:
+        yield site
 
 
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("archive")
-    options = SynthOptions(
-        cameras=2,
-        duration=timedelta(minutes=20),
-        start=START,
-        resolution=(160, 96),
-        fps=10,
-        gop=10,
-        audio=False,
-        stamps="loop",
-    )
-    generate(root, options, workers=1)
-    return root
+    return tiny_archive(root, START, timedelta(minutes=20), cameras=2, stamps="loop", workers=1)
 
 
 @pytest.fixture(scope="module")
@@ -94,11 +53,8 @@ def idle(tmp_path_factory: pytest.TempPathFactory, archive: Path) -> Iterator[Si
 
 
 def error_of(response: httpx.Response, status: int) -> str:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
-    assert body["error"]["message"]
-    message: str = body["error"]["message"]
+    message = error_body(response, status)["message"]
+    assert message
     return message
 
 

@@ -17,59 +17,41 @@ from typing import Any
 import httpx
 import pytest
 
-from footage.api.http.app import create_app
-from footage.api.http.server import ServerThread
-from footage.auth import Permission
 from footage.batch.service import BatchService
-from footage.config.settings import Settings, TasksSettings
-from footage.devices.dahua.emulator import DahuaEmulator
 from footage.devices.emulator_server import EmulatorBase
-from footage.devices.hikvision.emulator import HikvisionEmulator
-from footage.media.synth import SynthOptions, generate
-from footage.runtime import Runtime
+from tests.helpers import servers
+from tests.helpers.devices import hik_and_dahua
+from tests.helpers.media import tiny_archive
+from tests.helpers.servers import error_body, serve
 
 START = datetime(2024, 1, 1, 10, 0, 0, tzinfo=UTC)
 PASSWORD = "password-1"
+USERS = {
+    "ann": ("export", None),
+    "bob": ("export", None),
+    "vic": ("view", None),
+    "root": ("admin", None),
+}
 
 
 @dataclass
-class Site:
-    url: str
-    runtime: Runtime
-    tokens: dict[str, str]
+class Site(servers.Site):
     devices: Path
     nvrs: dict[str, EmulatorBase]
 
-    def client(self, user: str) -> httpx.Client:
-        headers = {"Authorization": f"Bearer {self.tokens[user]}"}
-        return httpx.Client(base_url=f"{self.url}/api/v1/batch", headers=headers, timeout=60)
+    def client(
+        self, user: str | None = None, *, path: str = "/api/v1/batch", timeout: float = 60
+    ) -> httpx.Client:
+        return super().client(user, path=path, timeout=timeout)
 
 
 @pytest.fixture(scope="module")
 def nvrs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, EmulatorBase]]:
     root = tmp_path_factory.mktemp("batch-footage")
-    options = SynthOptions(
-        cameras=2,
-        duration=timedelta(seconds=40),
-        start=START,
-        segment_seconds=10.0,
-        resolution=(160, 96),
-        fps=10,
-        gop=10,
-        audio=False,
-        stamps="exact",
-    )
-    generate(root, options, workers=1)
-    work = tmp_path_factory.mktemp("batch-emulators")
-    started = {
-        "hik": HikvisionEmulator(root, work_dir=work / "hik", password="pw").start(),
-        "dah": DahuaEmulator(root, work_dir=work / "dah", password="pw").start(),
-    }
-    try:
+    duration = timedelta(seconds=40)
+    tiny_archive(root, START, duration, cameras=2, segment_seconds=10.0, workers=1)
+    with hik_and_dahua(root, tmp_path_factory.mktemp("batch-emulators")) as started:
         yield started
-    finally:
-        for emu in started.values():
-            emu.stop()
 
 
 def device_table(path: Path, nvrs: dict[str, EmulatorBase]) -> Path:
@@ -99,22 +81,10 @@ MANIFEST = (
 def site(tmp_path_factory: pytest.TempPathFactory, nvrs: dict[str, EmulatorBase]) -> Iterator[Site]:
     root = tmp_path_factory.mktemp("batch-site")
     devices = device_table(root / "server-devices.csv", nvrs)
-    settings = Settings(
-        data_dir=root,
-        nvr={"devices": str(devices)},
-        tasks=TasksSettings(poll_interval=0.05, heartbeat_interval=0.1, min_free_mb=0),
-    )
-    runtime = Runtime(settings, workers=0)
-    tokens = {}
-    for name, perms in (("ann", "export"), ("bob", "export"), ("vic", "view"), ("root", "admin")):
-        runtime.users.add(name, PASSWORD, Permission.parse_many(perms))
-        tokens[name] = runtime.users.issue(name)
-    runtime.start()
-    try:
-        with ServerThread(create_app(runtime)) as url:
-            yield Site(url, runtime, tokens, devices, nvrs)
-    finally:
-        runtime.close()
+    with serve(
+        root, users=USERS, password=PASSWORD, workers=0, nvr={"devices": str(devices)}
+    ) as server:
+        yield Site(server.url, server.runtime, server.tokens, devices, nvrs)
 
 
 def start(
@@ -138,13 +108,6 @@ def finished(client: httpx.Client, name: str, timeout: float = 90) -> dict[str, 
             return view
         assert time.monotonic() < deadline, view["totals"]
         time.sleep(0.2)
-
-
-def error_of(response: httpx.Response, status: int) -> dict[str, str]:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
-    return dict(body["error"])
 
 
 def test_a_run_from_upload_to_delete(site: Site, tmp_path: Path) -> None:
@@ -191,16 +154,16 @@ def test_a_run_from_upload_to_delete(site: Site, tmp_path: Path) -> None:
 
         # other users: bob sees nothing of it, the administrator sees it
         assert "shipments" not in [r["name"] for r in bob.get("/runs").json()["runs"]]
-        error_of(bob.get("/runs/shipments"), 404)
-        error_of(bob.delete("/runs/shipments"), 404)
+        error_body(bob.get("/runs/shipments"), 404)
+        error_body(bob.delete("/runs/shipments"), 404)
         assert "shipments" in [r["name"] for r in root.get("/runs").json()["runs"]]
         # bob cannot take the name over
-        error_of(start(bob, "shipments.csv", MANIFEST, None), 409)
+        error_body(start(bob, "shipments.csv", MANIFEST, None), 409)
 
         # downloads: one file, and every file as a ZIP
         picture = ann.get("/runs/shipments/files/SH1.jpg")
         assert picture.status_code == 200 and picture.content[:2] == b"\xff\xd8"
-        error_of(ann.get("/runs/shipments/files/.footage-batch.sqlite"), 404)
+        error_body(ann.get("/runs/shipments/files/.footage-batch.sqlite"), 404)
         packed = ann.get("/runs/shipments/files.zip")
         assert packed.headers["content-type"] == "application/zip"
         with zipfile.ZipFile(io.BytesIO(packed.content)) as archive:
@@ -240,7 +203,7 @@ def test_a_run_from_upload_to_delete(site: Site, tmp_path: Path) -> None:
         assert deleted.json()["removed"] >= 8 and deleted.json()["folder_removed"]
         assert not folder.exists()
         assert not (site.runtime.settings.batch_dir / ".inputs" / "shipments").exists()
-        error_of(ann.get("/runs/shipments"), 404)
+        error_body(ann.get("/runs/shipments"), 404)
 
 
 def test_the_server_device_table(site: Site) -> None:
@@ -260,19 +223,19 @@ def test_the_server_device_table(site: Site) -> None:
 def test_bad_input_is_a_400_naming_the_row_and_column(site: Site) -> None:
     with site.client("ann") as ann, site.client("vic") as vic:
         bad_time = MANIFEST.replace("2024-01-01 10:00:12.5", "yesterday")
-        error = error_of(start(ann, "bad.csv", bad_time, site.devices), 400)
+        error = error_body(start(ann, "bad.csv", bad_time, site.devices), 400)
         assert "row 3" in error["message"] and "Scan Time" in error["message"], error
-        error = error_of(start(ann, "bad.xls", MANIFEST, site.devices), 400)
+        error = error_body(start(ann, "bad.xls", MANIFEST, site.devices), 400)
         assert ".csv, .xlsx" in error["message"]
-        error = error_of(start(ann, "x.csv", "Shipment,Dock\nSH1,D1\n", site.devices), 400)
+        error = error_body(start(ann, "x.csv", "Shipment,Dock\nSH1,D1\n", site.devices), 400)
         assert "time" in error["message"]
-        error = error_of(start(ann, "x.csv", MANIFEST, site.devices, per_device="99"), 400)
+        error = error_body(start(ann, "x.csv", MANIFEST, site.devices, per_device="99"), 400)
         assert "per-device" in error["message"]
-        error = error_of(start(ann, "x.csv", MANIFEST, site.devices, tz="Mars/Olympus"), 400)
+        error = error_body(start(ann, "x.csv", MANIFEST, site.devices, tz="Mars/Olympus"), 400)
         assert error["code"] == "invalid_request"
         started = [r["name"] for r in ann.get("/runs").json()["runs"]]
         assert "bad" not in started and "x" not in started  # nothing was started
         assert not (site.runtime.settings.batch_dir / ".inputs" / "bad").exists()
-        error_of(vic.get("/runs"), 403)
-        error_of(ann.get("/runs/nope"), 404)
-        error_of(ann.get("/runs/..%2F..%2Fetc"), 404)
+        error_body(vic.get("/runs"), 403)
+        error_body(ann.get("/runs/nope"), 404)
+        error_body(ann.get("/runs/..%2F..%2Fetc"), 404)

@@ -15,52 +15,29 @@ from typing import Any
 import httpx
 import pytest
 
-from footage.api.http.app import create_app
-from footage.api.http.server import ServerThread
-from footage.archive.local.scan import scan
-from footage.auth import Permission
-from footage.config.settings import Settings, TasksSettings
-from footage.media.synth import SynthOptions, generate
-from footage.runtime import Runtime
+from tests.helpers.media import tiny_archive
+from tests.helpers.servers import api_time, serve
 
 START = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 
 
 def at(minutes: float) -> str:
-    return (START + timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z")
+    return api_time(START + timedelta(minutes=minutes))
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
     archive = tmp_path_factory.mktemp("archive")
-    options = SynthOptions(
-        cameras=1,
-        duration=timedelta(minutes=10),
-        start=START,
-        resolution=(160, 96),
-        fps=10,
-        gop=10,
-        audio=True,
-        stamps="loop",
-    )
-    generate(archive, options, workers=1)
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("data"),
-        archive={"root": str(archive)},
-        tasks=TasksSettings(poll_interval=0.05, heartbeat_interval=0.1, min_free_mb=0),
-    )
-    runtime = Runtime(settings, workers=1)
-    scan(runtime.engine, archive)
-    tokens = {}
-    for name in ("ann", "bob"):
-        runtime.users.add(name, "password-1", [Permission.EXPORT])
-        tokens[name] = runtime.users.issue(name)
-    runtime.start()
-    try:
-        with ServerThread(create_app(runtime, heartbeat=0.3)) as url:
-            yield url, tokens
-    finally:
-        runtime.close()
+    tiny_archive(archive, START, timedelta(minutes=10), audio=True, stamps="loop", workers=1)
+    with serve(
+        tmp_path_factory.mktemp("data"),
+        archive=archive,
+        users={"ann": ("export", None), "bob": ("export", None)},
+        password="password-1",
+        workers=1,
+        heartbeat=0.3,
+    ) as served:
+        yield served.url, served.tokens
 
 
 def client(server: tuple[str, dict[str, str]], user: str = "ann") -> httpx.Client:

@@ -12,13 +12,9 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from openapi_spec_validator import validate
 
-from footage.api.http.app import create_app
-from footage.api.http.server import ServerThread
-from footage.archive.local.scan import scan
-from footage.auth import Permission
-from footage.config.settings import Settings
-from footage.media.synth import SynthOptions, generate
-from footage.runtime import Runtime
+from footage.config.settings import TasksSettings
+from tests.helpers.media import tiny_archive
+from tests.helpers.servers import serve
 
 START = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 ENDLESS = "/api/v1/events"  # an endless stream: not for a request/response fuzzer
@@ -27,28 +23,17 @@ ENDLESS = "/api/v1/events"  # an endless stream: not for a request/response fuzz
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     root = tmp_path_factory.mktemp("openapi")
-    archive = root / "archive"
-    options = SynthOptions(
-        cameras=1,
-        duration=timedelta(minutes=2),
-        start=START,
-        resolution=(160, 96),
-        fps=10,
-        gop=10,
-        audio=False,
-        stamps="loop",
-    )
-    generate(archive, options, workers=1)
-    settings_ = Settings(data_dir=root, archive={"root": str(archive)})
-    runtime = Runtime(settings_, workers=0)  # not started: tasks stay queued
-    scan(runtime.engine, archive)
-    runtime.users.add("root", "password-1", [Permission.ADMIN])
-    token = runtime.users.issue("root")
-    try:
-        with ServerThread(create_app(runtime)) as url:
-            yield url, token
-    finally:
-        runtime.close()
+    archive = tiny_archive(root / "archive", START, timedelta(minutes=2), stamps="loop", workers=1)
+    with serve(
+        root,
+        archive=archive,
+        users={"root": ("admin", None)},
+        password="password-1",
+        workers=0,
+        start=False,  # not started: tasks stay queued
+        tasks=TasksSettings(),
+    ) as server:
+        yield server.url, server.tokens["root"]
 
 
 def test_the_document_is_valid_openapi(served: tuple[str, str]) -> None:

@@ -20,7 +20,8 @@ from footage.db import open_database
 from footage.db.schema import segments
 from footage.domain import NotFound, SourceUnavailable, TimeRange
 from footage.media.probe import ProbeResult, probe
-from footage.media.synth import GenerationReport, SynthOptions, generate
+from footage.media.synth import GenerationReport
+from tests.helpers.media import tiny_report
 
 T0 = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 WHOLE = TimeRange(start=T0 - timedelta(hours=1), end=T0 + timedelta(hours=1))
@@ -48,18 +49,8 @@ class CountingProbe:
 
 
 def archive(root: Path, *, cameras: int = 2, seconds: int = 8) -> GenerationReport:
-    options = SynthOptions(
-        cameras=cameras,
-        duration=timedelta(seconds=seconds),
-        start=T0,
-        segment_seconds=2,
-        resolution=(96, 64),
-        fps=10,
-        gop=10,
-        audio=False,
-        stamps="exact",
-    )
-    return generate(root, options)
+    duration = timedelta(seconds=seconds)
+    return tiny_report(root, T0, duration, cameras=cameras, segment_seconds=2, resolution=(96, 64))
 
 
 @pytest.fixture

@@ -13,26 +13,23 @@ from footage.archive.local.scan import scan
 from footage.db import open_database
 from footage.db.schema import segments
 from footage.domain import TimeRange, to_us
-from footage.media.synth import GenerationReport, SynthOptions, generate
+from footage.media.synth import GenerationReport
+from tests.helpers.media import tiny_report
 
 T0 = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 
 
 def tiny(root: Path, layout: str, container: str, *, gaps: bool) -> GenerationReport:
-    options = SynthOptions(
-        cameras=1,
-        duration=timedelta(seconds=20 if gaps else 8),
-        start=T0,
+    return tiny_report(
+        root,
+        T0,
+        timedelta(seconds=20 if gaps else 8),
         segment_seconds=2,
         layout=layout,
         container=container,
-        resolution=(160, 96),
-        fps=10,
-        gop=10,
         gaps=gaps,
-        stamps="exact",
+        audio=True,
     )
-    return generate(root, options)
 
 
 @pytest.fixture

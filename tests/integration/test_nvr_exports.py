@@ -19,37 +19,32 @@ from footage.api.http.server import ServerThread
 from footage.archive.composite import CompositeArchive
 from footage.archive.local.scan import scan
 from footage.auth import Permission
-from footage.config.settings import Settings, TasksSettings
+from footage.config.settings import Settings
 from footage.db import open_database
-from footage.devices.dahua.emulator import DahuaEmulator
 from footage.devices.emulator_server import EmulatorBase
-from footage.devices.hikvision.emulator import HikvisionEmulator
 from footage.domain import InvalidRequest, NotFound, SourceUnavailable, TimeRange
 from footage.media.probe import probe
-from footage.media.synth import SynthOptions, generate
 from footage.media.synth.stamp import decode_stamp
 from footage.runtime import Runtime
 from footage.tasks.model import ExportRequest, Origin, TaskStatus
+from tests.helpers.devices import hik_and_dahua
+from tests.helpers.media import tiny_archive
+from tests.helpers.servers import quick_tasks
 
 START = datetime(2024, 1, 1, 10, 0, 0, tzinfo=UTC)
 GOP_S = 1.0  # gop 10 at 10 fps
 
 
 def synth(root: Path, prefix: str, seconds: int) -> Path:
-    options = SynthOptions(
+    return tiny_archive(
+        root,
+        START,
+        timedelta(seconds=seconds),
         cameras=2,
-        duration=timedelta(seconds=seconds),
-        start=START,
         segment_seconds=10.0,
-        resolution=(160, 96),
-        fps=10,
-        gop=10,
-        audio=False,
-        stamps="exact",
         camera_prefix=prefix,
+        workers=1,
     )
-    generate(root, options, workers=1)
-    return root
 
 
 @pytest.fixture(scope="module")
@@ -64,16 +59,8 @@ def roots(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def nvrs(
     roots: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, EmulatorBase]]:
-    work = tmp_path_factory.mktemp("emulators")
-    started = {
-        "hik": HikvisionEmulator(roots[0], work_dir=work / "hik", password="pw").start(),
-        "dah": DahuaEmulator(roots[0], work_dir=work / "dah", password="pw").start(),
-    }
-    try:
+    with hik_and_dahua(roots[0], tmp_path_factory.mktemp("emulators")) as started:
         yield started
-    finally:
-        for emu in started.values():
-            emu.stop()
 
 
 def table(path: Path, rows: list[tuple[str, str, str, int, str, int]]) -> Path:
@@ -89,7 +76,7 @@ def runtime_for(tmp_path: Path, local: Path, devices: Path) -> Runtime:
         data_dir=tmp_path,
         archive={"root": str(local)},
         nvr={"devices": str(devices)},
-        tasks=TasksSettings(poll_interval=0.05, heartbeat_interval=0.1, min_free_mb=0),
+        tasks=quick_tasks(),
     )
     engine = open_database(settings.database_url)
     scan(engine, local)  # indexed before startup, as `footage archive scan` does

@@ -8,19 +8,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from footage.archive.nvr import NvrArchive
-from footage.devices import DeviceConfig
-from footage.devices.dahua.emulator import DahuaEmulator
-from footage.devices.emulator_server import EmulatorBase
-from footage.devices.hikvision.emulator import HikvisionEmulator
 from footage.domain import NotFound, TimeRange
 from footage.media.picture import picture_at
-from footage.media.synth import SynthOptions, generate
-from footage.media.synth.stamp import decode_stamp
+from tests.helpers.devices import EMULATORS, emulator_config
+from tests.helpers.media import picture_ms, tiny_archive
 
 START = datetime(2024, 1, 1, 10, 0, 0, tzinfo=UTC)
 
@@ -30,28 +24,15 @@ def archive_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two recorded stretches per camera, 10:00:00-10:00:30 and 10:01:00-10:01:20."""
     root = tmp_path_factory.mktemp("nvr-archive")
     for start, seconds in ((START, 30), (START + timedelta(minutes=1), 20)):
-        options = SynthOptions(
-            cameras=2,
-            duration=timedelta(seconds=seconds),
-            start=start,
-            segment_seconds=10.0,
-            resolution=(160, 96),
-            fps=10,
-            gop=10,
-            audio=False,
-            stamps="exact",
-        )
-        generate(root, options, workers=1)
+        duration = timedelta(seconds=seconds)
+        tiny_archive(root, start, duration, cameras=2, segment_seconds=10.0, workers=1)
     return root
 
 
 @pytest.fixture(params=["hikvision", "dahua"])
 def nvr(request: pytest.FixtureRequest, archive_root: Path, tmp_path: Path) -> Iterator[NvrArchive]:
-    kind: type[EmulatorBase] = HikvisionEmulator if request.param == "hikvision" else DahuaEmulator
-    with kind(archive_root, work_dir=tmp_path / "emu", password="pw") as emu:
-        config = DeviceConfig(
-            vendor=request.param, host=emu.host, port=emu.port, password="pw", name="gate"
-        )
+    with EMULATORS[request.param](archive_root, work_dir=tmp_path / "emu", password="pw") as emu:
+        config = emulator_config(emu, password="pw", name="gate")
         with NvrArchive.from_channel_counts([(config, 2)], tmp_path / "cache") as source:
             yield source
 
@@ -90,7 +71,7 @@ def test_a_short_range_opens_as_a_segment(nvr: NvrArchive, tmp_path: Path) -> No
     assert (segment.width, segment.height, segment.container) == (160, 96, "mp4")
     # the segment's clock is right: the frame shown at a moment carries that moment's stamp
     picture = picture_at([segment], span.start, tmp_path / "p.jpg")
-    shown = decode_stamp(np.asarray(Image.open(picture.path).convert("RGB")))
+    shown = picture_ms(picture.path)
     assert abs(shown - int(span.start.timestamp() * 1000)) <= 100
     assert nvr.segments("gate-ch1", span) == segments  # from the cache
     empty = TimeRange(start=START + timedelta(seconds=40), end=START + timedelta(seconds=45))

@@ -7,13 +7,12 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import numpy as np
 import pytest
 from PIL import Image
 
 from footage.domain import MediaError, NotFound, Segment, SourceUnavailable, to_us
 from footage.media.picture import PictureOptions, picture_at
-from footage.media.synth import SynthOptions, decode_stamp, generate
+from tests.helpers.media import picture_ms, segments_of, tiny_report
 
 START = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 FPS, GOP = 25, 25  # a key frame every second
@@ -21,38 +20,18 @@ FPS, GOP = 25, 25  # a key frame every second
 
 def archive(root: Path, container: str, codec: str) -> list[Segment]:
     """30 s of one camera in three 10 s segments."""
-    report = generate(
+    report = tiny_report(
         root,
-        SynthOptions(
-            cameras=1,
-            duration=timedelta(seconds=30),
-            start=START,
-            segment_seconds=10.0,
-            container=container,
-            codec=codec,
-            resolution=(320, 180),
-            fps=FPS,
-            gop=GOP,
-            audio=False,
-            stamps="exact",
-        ),
+        START,
+        timedelta(seconds=30),
+        segment_seconds=10.0,
+        container=container,
+        codec=codec,
+        resolution=(320, 180),
+        fps=FPS,
+        gop=GOP,
     )
-    return [
-        Segment(
-            camera_id=written.camera_id,
-            path=str(written.path),
-            start=written.start,
-            end=written.end,
-            container=container,
-            video_codec=codec,
-            width=320,
-            height=180,
-            fps=FPS,
-            audio_codec=None,
-            size=written.path.stat().st_size,
-        )
-        for written in report.segments
-    ]
+    return segments_of(report)
 
 
 @pytest.fixture(scope="module", params=["mp4", "fmp4", "ts", "mp4-hevc"])
@@ -62,11 +41,6 @@ def segments(
     container, _, codec = str(request.param).partition("-")
     root = tmp_path_factory.mktemp(f"archive-{request.param}")
     return archive(root, container, codec or "h264")
-
-
-def stamp_ms(path: Path) -> int:
-    with Image.open(path) as image:
-        return decode_stamp(np.asarray(image.convert("RGB")))
 
 
 def shown_ms(moment_s: float) -> int:
@@ -97,7 +71,7 @@ def test_picture_shows_the_frame_at_or_before_the_moment(
     at = START + timedelta(seconds=moment_s)
     picture = picture_at(segments, at, tmp_path / "shot.jpg")
     expected_ms = to_us(START) // 1000 + shown_ms(moment_s)
-    assert stamp_ms(picture.path) == expected_ms
+    assert picture_ms(picture.path) == expected_ms
     assert to_us(picture.shown_at) == expected_ms * 1000
     assert picture.shown_at <= at
 
@@ -126,7 +100,7 @@ def test_picture_size_and_quality(segments: list[Segment], tmp_path: Path) -> No
     low = picture_at(segments, at, tmp_path / "low.jpg", PictureOptions(quality=20))
     high = picture_at(segments, at, tmp_path / "high.jpg", PictureOptions(quality=98))
     assert low.size < high.size
-    assert stamp_ms(high.path) == to_us(at) // 1000
+    assert picture_ms(high.path) == to_us(at) // 1000
 
 
 @pytest.mark.parametrize("moment_s", [-0.001, 30.0, 3600.0])

@@ -8,14 +8,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from footage.domain import Segment, TimeRange, to_us
 from footage.media.picture import picture_series, run_series
 from footage.media.picture.reader import FrameReader
-from footage.media.synth import SynthOptions, decode_stamp, generate
+from tests.helpers.media import picture_ms, segments_of, tiny_report
 
 START = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 FPS, GOP = 25, 25
@@ -24,42 +22,17 @@ FPS, GOP = 25, 25
 @pytest.fixture(scope="module")
 def segments(tmp_path_factory: pytest.TempPathFactory) -> list[Segment]:
     """40 s in four 10 s segments."""
-    report = generate(
+    report = tiny_report(
         tmp_path_factory.mktemp("archive"),
-        SynthOptions(
-            cameras=1,
-            duration=timedelta(seconds=40),
-            start=START,
-            segment_seconds=10.0,
-            container="mp4",
-            resolution=(320, 180),
-            fps=FPS,
-            gop=GOP,
-            audio=False,
-            stamps="exact",
-        ),
+        START,
+        timedelta(seconds=40),
+        segment_seconds=10.0,
+        container="mp4",
+        resolution=(320, 180),
+        fps=FPS,
+        gop=GOP,
     )
-    return [
-        Segment(
-            camera_id=w.camera_id,
-            path=str(w.path),
-            start=w.start,
-            end=w.end,
-            container="mp4",
-            video_codec="h264",
-            width=320,
-            height=180,
-            fps=FPS,
-            audio_codec=None,
-            size=w.path.stat().st_size,
-        )
-        for w in report.segments
-    ]
-
-
-def stamp_ms(path: Path) -> int:
-    with Image.open(path) as image:
-        return decode_stamp(np.asarray(image.convert("RGB")))
+    return segments_of(report)
 
 
 def expected_ms(moment: datetime) -> int:
@@ -81,7 +54,7 @@ def test_series_shows_the_frame_at_or_before_each_moment(
     assert len(pictures) == len(moments)
     for number, (picture, moment) in enumerate(zip(pictures, moments, strict=True), start=1):
         assert picture.path == tmp_path / f"cam1_{number:04d}.jpg"
-        assert stamp_ms(picture.path) == expected_ms(moment), picture.path.name
+        assert picture_ms(picture.path) == expected_ms(moment), picture.path.name
         assert to_us(picture.shown_at) == expected_ms(moment) * 1000
     assert sorted(p.name for p in tmp_path.iterdir()) == [p.path.name for p in pictures]
 
@@ -105,7 +78,7 @@ def test_moments_in_gaps_are_skipped_and_reported(segments: list[Segment], tmp_p
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == [f"picture_{n:04d}.jpg" for n in (1, 2, 3, 4, 5, 9, 10)]
     for picture in result.pictures:
-        assert stamp_ms(picture.path) == to_us(picture.shown_at) // 1000
+        assert picture_ms(picture.path) == to_us(picture.shown_at) // 1000
     assert not result.cancelled
 
 
@@ -130,7 +103,7 @@ def test_cancel_stops_the_series(segments: list[Segment], tmp_path: Path) -> Non
     assert len(result.pictures) < 1000  # of 1000 moments
     assert sorted(tmp_path.iterdir()) == sorted(p.path for p in result.pictures)
     for picture in result.pictures[:20]:
-        assert stamp_ms(picture.path) == to_us(picture.shown_at) // 1000
+        assert picture_ms(picture.path) == to_us(picture.shown_at) // 1000
 
 
 def test_progress_is_reported_in_the_calling_thread(

@@ -19,13 +19,14 @@ from footage.archive.local.scan import scan
 from footage.archive.local.source import LocalArchive
 from footage.db import open_database
 from footage.domain import TimeRange
-from footage.media.synth import SynthOptions, generate
 from footage.tasks.clock import SystemClock
 from footage.tasks.events import EventBroker
 from footage.tasks.model import ExportRequest, ExportTask, Origin, TaskFilter, TaskStatus
 from footage.tasks.policy import TaskPolicy
 from footage.tasks.service import TaskService
 from footage.tasks.store_sql import SqlTaskStore
+from tests.helpers.commands import clean_env
+from tests.helpers.media import tiny_archive
 
 START = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 WORKER = (
@@ -36,19 +37,7 @@ WORKER = (
 @pytest.fixture(scope="module")
 def archive_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("archive")
-    options = SynthOptions(
-        cameras=2,
-        duration=timedelta(minutes=60),
-        start=START,
-        segment_seconds=60.0,
-        resolution=(160, 96),
-        fps=10,
-        gop=10,
-        audio=False,
-        stamps="loop",
-    )
-    generate(root, options, workers=1)
-    return root
+    return tiny_archive(root, START, timedelta(minutes=60), cameras=2, stamps="loop", workers=1)
 
 
 class Site:
@@ -88,11 +77,10 @@ class Site:
         return self.service.submit(request, owner="ops", origin=Origin.WEB)
 
     def worker(self) -> subprocess.Popen[bytes]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("FOOTAGE_")}
         with self.log.open("ab") as log:
             return subprocess.Popen(
                 [sys.executable, "-c", WORKER, "--config", str(self.config), "worker"],
-                env=env,
+                env=clean_env(),
                 stdout=log,
                 stderr=log,
             )

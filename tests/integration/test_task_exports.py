@@ -16,9 +16,9 @@ from footage.config.settings import Settings, TasksSettings
 from footage.db import open_database
 from footage.domain import TimeRange
 from footage.media.probe import probe
-from footage.media.synth import SynthOptions, generate
 from footage.tasks.model import ExportRequest, Origin, TaskKind, TaskStatus
 from footage.tasks.system import TaskSystem
+from tests.helpers.media import tiny_archive
 
 START = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 FREE = {"bytes": 10**12}
@@ -27,19 +27,7 @@ FREE = {"bytes": 10**12}
 @pytest.fixture(scope="module")
 def archive_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("archive")
-    options = SynthOptions(
-        cameras=2,
-        duration=timedelta(minutes=60),
-        start=START,
-        segment_seconds=60.0,
-        resolution=(160, 96),
-        fps=10,
-        gop=10,
-        audio=False,
-        stamps="loop",
-    )
-    generate(root, options, workers=1)
-    return root
+    return tiny_archive(root, START, timedelta(minutes=60), cameras=2, stamps="loop", workers=1)
 
 
 @pytest.fixture

@@ -9,24 +9,13 @@ import pytest
 from footage.domain import InvalidRequest, NotFound, Segment, TimeRange, to_us
 from footage.media.clip import Cancelled, CancelToken, ClipOptions
 from footage.media.clip.plan import plan_clip
+from tests.helpers.media import fake_segment
 
 T0 = datetime(2026, 5, 1, 10, 0, tzinfo=UTC)
 
 
 def seg(start: float, end: float, cam: str = "cam1") -> Segment:
-    return Segment(
-        camera_id=cam,
-        path=f"/nowhere/{start}.mp4",
-        start=T0 + timedelta(seconds=start),
-        end=T0 + timedelta(seconds=end),
-        container="fmp4",
-        video_codec="h264",
-        width=160,
-        height=96,
-        fps=10,
-        audio_codec=None,
-        size=1,
-    )
+    return fake_segment(T0, start, end, cam)
 
 
 def span(start: float, end: float) -> TimeRange:

@@ -21,6 +21,7 @@ from footage.tasks.model import (
     TaskKind,
     TaskStatus,
 )
+from tests.helpers.tasks import new_task
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 IDS = ("01890000-0000-7000-8000-000000000001", "01890000-0000-7000-8000-000000000002")
@@ -32,15 +33,13 @@ def task(
     request = ExportRequest(
         camera_id=camera, range=TimeRange(start=T0, end=T0 + timedelta(minutes=10))
     )
-    made = ExportTask(
+    made = new_task(
+        request,
+        T0,
         id=IDS[index],
         owner="ann",
         origin=Origin.GRPC,
-        request=request,
         camera_name=camera,
-        source="local",
-        file_stem="x",
-        created=T0,
         status=status,
     )
     return replace(made, **changes)  # type: ignore[arg-type]

@@ -14,23 +14,14 @@ from footage.media.picture import ConvertMode, PictureOptions
 from footage.media.picture.jpeg import frame_to_rgb, source_range
 from footage.media.picture.locate import SegmentIndex
 from footage.media.picture.series import MAX_PICTURES, series_moments
+from tests.helpers.media import fake_segment
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 def segment(start_s: float, end_s: float, camera: str = "cam1") -> Segment:
-    return Segment(
-        camera_id=camera,
-        path=f"/nowhere/{start_s}.mp4",
-        start=T0 + timedelta(seconds=start_s),
-        end=T0 + timedelta(seconds=end_s),
-        container="mp4",
-        video_codec="h264",
-        width=320,
-        height=180,
-        fps=25.0,
-        audio_codec=None,
-        size=1,
+    return fake_segment(
+        T0, start_s, end_s, camera, container="mp4", width=320, height=180, fps=25.0
     )
 
 

@@ -4,10 +4,11 @@ import pytest
 
 from footage.domain import InvalidRequest, TimeRange
 from footage.tasks.ids import TaskIds
-from footage.tasks.model import ExportRequest, ExportTask, Keepalive, Origin, TaskKind, TaskStatus
+from footage.tasks.model import ExportRequest, Keepalive, Origin, TaskKind, TaskStatus
 from footage.tasks.naming import file_stem
 from footage.tasks.paging import decode_token, encode_token
 from footage.tasks.policy import TaskPolicy
+from tests.helpers.tasks import new_task
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 SPAN = TimeRange(start=T0, end=T0 + timedelta(minutes=10))
@@ -90,27 +91,13 @@ def test_policy_keepalive_and_expiry() -> None:
     assert policy.poll_timeout(Keepalive.API_LIVE) == timedelta(minutes=5)
     assert policy.poll_timeout(Keepalive.API_OTHER) == timedelta(minutes=30)
     assert policy.poll_timeout(Keepalive.NONE) is None
-    task = ExportTask(
-        id="t",
-        owner="a",
-        origin=Origin.WEB,
-        request=plain,
-        camera_name="",
-        source="local",
-        file_stem="x",
-        created=T0,
-    )
+    task = new_task(plain, T0)
     assert policy.expires_on_finish(task, T0) == T0 + timedelta(hours=24)
     assert policy.expires_on_touch(task, T0) is None
-    api = ExportTask(
-        id="t",
-        owner="a",
+    api = new_task(
+        plain,
+        T0,
         origin=Origin.REST,
-        request=plain,
-        camera_name="",
-        source="local",
-        file_stem="x",
-        created=T0,
         keepalive=Keepalive.API_OTHER,
         polled=T0 + timedelta(minutes=3),
     )

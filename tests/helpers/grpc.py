@@ -1,5 +1,5 @@
 """What the gRPC tests share: a generated archive, a runtime over it, a server on a real port
-and users with tokens. Imported by the other ``test_grpc_*`` modules; holds no tests."""
+and users with tokens, and sessions made without workers."""
 
 from __future__ import annotations
 
@@ -18,40 +18,26 @@ from footage.api.grpc.server import GrpcServer
 from footage.archive.local.scan import scan
 from footage.auth import Permission
 from footage.config.settings import ArchiveSettings, Settings, TasksSettings
-from footage.media.synth import SynthOptions, generate
 from footage.runtime import Runtime
 from footage.tasks.clock import Clock
 from footage.tasks.model import TaskFile
 from footage.tasks.store import SourceLimits
+from tests.helpers.media import tiny_archive
+from tests.helpers.servers import api_time
 
 START = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 Metadata = tuple[tuple[str, str], ...]
 
 
 def at(minutes: float) -> str:
-    return (START + timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z")
-
-
-def make_archive(root: Path) -> Path:
-    """Two cameras, ten minutes, 160x96 at 10 fps, one-minute segments."""
-    options = SynthOptions(
-        cameras=2,
-        duration=timedelta(minutes=10),
-        start=START,
-        segment_seconds=60.0,
-        resolution=(160, 96),
-        fps=10,
-        gop=10,
-        audio=False,
-        stamps="loop",
-    )
-    generate(root, options, workers=1)
-    return root
+    return api_time(START + timedelta(minutes=minutes))
 
 
 @pytest.fixture(scope="module")
 def archive_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_archive(tmp_path_factory.mktemp("archive"))
+    """Two cameras, ten minutes, 160x96 at 10 fps, one-minute segments."""
+    root = tmp_path_factory.mktemp("archive")
+    return tiny_archive(root, START, timedelta(minutes=10), cameras=2, stamps="loop", workers=1)
 
 
 @dataclass
