@@ -38,21 +38,7 @@ class Runtime:
     ) -> None:
         self.settings = settings
         self.engine = engine or open_database(settings.database_url)
-        self.local = LocalArchive(
-            self.engine, settings.archive_root, settings.archive.gap_tolerance
-        )
-        self.nvr: NvrArchive | None = None
-        self.archive: ArchiveSource = self.local
-        devices = settings.nvr_devices
-        if devices is not None:
-            if not devices.is_file():
-                raise InvalidRequest(f"nvr.devices: the device table {devices} does not exist")
-            self.nvr = nvr_archive(read_devices_table(devices), settings.nvr_cache_dir)
-            try:
-                self.archive = CompositeArchive([self.local, self.nvr])
-            except BaseException:
-                self.nvr.close()
-                raise
+        self.local, self.nvr, self.archive = open_archives(settings, self.engine)
         self.users = UserStore(self.engine)
         self.tasks = TaskSystem(
             settings=settings,
@@ -61,7 +47,7 @@ class Runtime:
             clock=clock,
             workers=workers,
         )
-        self.batch = BatchService(settings.batch_dir, default_devices=devices)
+        self.batch = BatchService(settings.batch_dir, default_devices=settings.nvr_devices)
 
     def start(self) -> None:
         self.tasks.start()
@@ -79,3 +65,23 @@ class Runtime:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def open_archives(
+    settings: Settings, engine: Engine
+) -> tuple[LocalArchive, NvrArchive | None, ArchiveSource]:
+    """The local archive, the NVRs of ``nvr.devices`` (None when unset), and the source that
+    joins them: what every process that exports reads (the server, ``footage worker``).
+    The caller closes the NVR archive when done."""
+    local = LocalArchive(engine, settings.archive_root, settings.archive.gap_tolerance)
+    devices = settings.nvr_devices
+    if devices is None:
+        return local, None, local
+    if not devices.is_file():
+        raise InvalidRequest(f"nvr.devices: the device table {devices} does not exist")
+    nvr = nvr_archive(read_devices_table(devices), settings.nvr_cache_dir)
+    try:
+        return local, nvr, CompositeArchive([local, nvr])
+    except BaseException:
+        nvr.close()
+        raise

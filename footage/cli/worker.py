@@ -29,12 +29,12 @@ def worker(
     ] = True,
 ) -> None:
     """Run queued exports until stopped (Ctrl-C or SIGTERM puts running ones back in the queue)."""
-    from footage.archive.local.source import LocalArchive
+    from footage.runtime import open_archives
     from footage.tasks.system import TaskSystem
 
     cli = state(ctx)
     settings = cli.settings
-    archive = LocalArchive(cli.engine, settings.archive_root, settings.archive.gap_tolerance)
+    _, nvr, archive = open_archives(settings, cli.engine)
     count = workers or max(1, settings.tasks.workers)
     system = TaskSystem(
         settings=settings,
@@ -52,10 +52,14 @@ def worker(
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
     console = Console(stderr=True)
-    with system:
-        console.print(
-            f"worker {system.pool.node}: {count} at once, writing to {system.output_root}",
-            highlight=False,
-        )
-        stop.wait()
+    try:
+        with system:
+            console.print(
+                f"worker {system.pool.node}: {count} at once, writing to {system.output_root}",
+                highlight=False,
+            )
+            stop.wait()
+    finally:
+        if nvr is not None:
+            nvr.close()
     console.print("worker stopped", highlight=False)

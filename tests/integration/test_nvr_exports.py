@@ -5,7 +5,10 @@ failures are clear errors (503 over HTTP, not 500) and id clashes stop the start
 
 from __future__ import annotations
 
+import signal
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,6 +30,7 @@ from footage.media.probe import probe
 from footage.media.synth.stamp import decode_stamp
 from footage.runtime import Runtime
 from footage.tasks.model import ExportRequest, Origin, TaskStatus
+from tests.helpers.commands import clean_env
 from tests.helpers.devices import hik_and_dahua
 from tests.helpers.media import tiny_archive
 from tests.helpers.servers import quick_tasks
@@ -153,6 +157,48 @@ def test_an_export_task_on_an_nvr_camera(runtime: Runtime, dock: str) -> None:
     wanted = begin.timestamp() * 1000
     # not exact: the clip starts at the key frame at or before the start (within a GOP)
     assert wanted - GOP_S * 1000 - 150 <= first <= wanted + 150, first - wanted
+
+
+def test_a_footage_worker_process_exports_nvr_cameras_too(
+    tmp_path: Path, roots: tuple[Path, Path], nvrs: dict[str, EmulatorBase]
+) -> None:
+    """``footage worker`` reads the same sources as the server: queued tasks on NVR cameras
+    are done by it, not failed as unknown cameras."""
+    hik = nvrs["hik"]
+    devices = table(tmp_path / "devices.csv", [("D1", "hikvision", hik.host, hik.port, "pw", 1)])
+    made = runtime_for(tmp_path, roots[1], devices)  # never started: no workers in here
+    begin = START + timedelta(seconds=10)  # the NVRs record 60 s, the local archive 20 s
+    span = TimeRange(start=begin, end=begin + timedelta(seconds=4))
+    tasks = [
+        made.tasks.service.submit(
+            ExportRequest(camera_id=camera, range=span, audio=False), owner="ann", origin=Origin.CLI
+        )
+        for camera in ("D1", "yard1")
+    ]
+    env = {
+        "FOOTAGE_ARCHIVE__ROOT": str(roots[1]),
+        "FOOTAGE_NVR__DEVICES": str(devices),
+        "FOOTAGE_TASKS__POLL_INTERVAL": "0.05",
+        "FOOTAGE_TASKS__MIN_FREE_MB": "0",
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "footage", "--data-dir", str(tmp_path), "worker"],
+        env=clean_env(**env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        ended = [made.tasks.service.wait(t.id, timeout=60, recheck=0.1) for t in tasks]
+    finally:
+        worker.send_signal(signal.SIGINT)
+        output, _ = worker.communicate(timeout=30)
+        made.close()
+    for task in ended:
+        assert task.status is TaskStatus.DONE, (task.camera_id, task.failure, output)
+        (file,) = task.files
+        assert probe(made.tasks.output_root / task.id / file.name).video_codec == "h264"
+    assert worker.returncode == 0, output
 
 
 def test_a_camera_id_in_two_sources_stops_the_startup(
