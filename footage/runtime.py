@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import Engine
 
 from footage.archive.composite import CompositeArchive
+from footage.archive.live import LiveStreams
 from footage.archive.local.source import LocalArchive
 from footage.archive.nvr import NvrArchive
 from footage.archive.source import ArchiveSource
@@ -38,12 +41,19 @@ class Runtime:
     ) -> None:
         self.settings = settings
         self.engine = engine or open_database(settings.database_url)
-        self.local, self.nvr, self.archive = open_archives(settings, self.engine)
+        sources = open_sources(settings, self.engine)
+        self.local, self.nvr, self.archive, self.live = (
+            sources.local,
+            sources.nvr,
+            sources.archive,
+            sources.live,
+        )
         self.users = UserStore(self.engine)
         self.tasks = TaskSystem(
             settings=settings,
             engine=self.engine,
             archive=self.archive,
+            live=self.live,
             clock=clock,
             workers=workers,
         )
@@ -67,21 +77,33 @@ class Runtime:
         self.close()
 
 
-def open_archives(
-    settings: Settings, engine: Engine
-) -> tuple[LocalArchive, NvrArchive | None, ArchiveSource]:
-    """The local archive, the NVRs of ``nvr.devices`` (None when unset), and the source that
-    joins them: what every process that exports reads (the server, ``footage worker``).
-    The caller closes the NVR archive when done."""
+@dataclass(frozen=True)
+class Sources:
+    """What every process that exports reads (the server, ``footage worker``): the local
+    archive, the NVRs of ``nvr.devices`` (None when unset), the source joining them, and the
+    cameras' live streams. The owner closes ``nvr`` when done."""
+
+    local: LocalArchive
+    nvr: NvrArchive | None
+    archive: ArchiveSource
+    live: LiveStreams
+
+
+def open_sources(settings: Settings, engine: Engine) -> Sources:
     local = LocalArchive(engine, settings.archive_root, settings.archive.gap_tolerance)
     devices = settings.nvr_devices
     if devices is None:
-        return local, None, local
+        return Sources(local, None, local, LiveStreams(settings.live.streams))
     if not devices.is_file():
         raise InvalidRequest(f"nvr.devices: the device table {devices} does not exist")
-    nvr = nvr_archive(read_devices_table(devices), settings.nvr_cache_dir)
+    table = read_devices_table(devices)
+    docks = {
+        dock: (table.devices[target.device], target.channel) for dock, target in table.docks.items()
+    }
+    live = LiveStreams.join(settings.live.streams, docks)
+    nvr = nvr_archive(table, settings.nvr_cache_dir)
     try:
-        return local, nvr, CompositeArchive([local, nvr])
+        return Sources(local, nvr, CompositeArchive([local, nvr]), live)
     except BaseException:
         nvr.close()
         raise

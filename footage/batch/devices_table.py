@@ -1,9 +1,10 @@
 """The device table: which NVR (and channel) records each dock named in a manifest.
 
 One row per dock: ``dock, vendor, address, port, user, password, channel, channel_base,
-timezone`` (and optionally ``name``), from ``.xlsx``, ``.csv`` or TOML (``[[dock]]`` tables
-with the same keys). Docks on the same address and port are channels of one device: they
-share its connection limit, so they must agree on vendor, credentials and clock settings.
+timezone`` (and optionally ``name``, and ``rtsp_port`` for live exports, 554 by default), from
+``.xlsx``, ``.csv`` or TOML (``[[dock]]`` tables with the same keys). Docks on the same address
+and port are channels of one device: they share its connection limit, so they must agree on
+vendor, credentials, clock settings and RTSP port.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ KEYS = {
     "vendor": ("vendor", "brand", "厂商"),
     "address": ("address", "host", "ip", "地址"),
     "port": ("port", "端口"),
+    "rtsp_port": ("rtsp port", "rtspport", "rtsp"),
     "user": ("user", "username", "用户名"),
     "password": ("password", "pass", "密码"),
     "channel": ("channel", "通道"),
@@ -146,6 +148,7 @@ def _entry(entry: dict[str, Any]) -> tuple[DeviceConfig, str, int]:
         vendor=vendor,  # type: ignore[arg-type]
         host=str(entry["address"]).strip(),
         port=_int(entry, "port", 80, 1, 65535),
+        rtsp_port=_int(entry, "rtsp_port", 554, 1, 65535),
         user=str(entry.get("user") or "admin").strip(),
         password=_password(entry.get("password")),
         channel_base=_int(entry, "channel_base", 1, 0, 1),
@@ -183,7 +186,7 @@ def _int(entry: dict[str, Any], key: str, default: int, low: int, high: int) -> 
 
 
 def _same_device(where: str, first: DeviceConfig, other: DeviceConfig) -> None:
-    for attribute in ("vendor", "user", "password", "channel_base", "timezone"):
+    for attribute in ("vendor", "user", "password", "channel_base", "timezone", "rtsp_port"):
         if getattr(first, attribute) != getattr(other, attribute):
             raise InvalidRequest(
                 f"{where}: {other.host}:{other.port} is already listed with another "

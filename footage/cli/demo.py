@@ -21,7 +21,13 @@ from footage.archive.local.scan import scan
 from footage.auth import Permission, UserStore
 from footage.cli.archive import print_cameras, print_generated, print_scan, progress_bar
 from footage.cli.context import state
-from footage.config import ArchiveSettings, NvrSettings, ServerSettings, Settings
+from footage.config import (
+    ArchiveSettings,
+    LiveSettings,
+    NvrSettings,
+    ServerSettings,
+    Settings,
+)
 from footage.db import open_database
 from footage.domain import Conflict, NotFound, parse_duration
 
@@ -50,6 +56,9 @@ def demo(
     grpc_port: Annotated[int, typer.Option(help="gRPC port (0: off)")] = 50051,
     hikvision_port: Annotated[int, typer.Option(help="emulated Hikvision NVR (0: off)")] = 18081,
     dahua_port: Annotated[int, typer.Option(help="emulated Dahua NVR (0: off)")] = 18082,
+    rtsp_port: Annotated[
+        int, typer.Option(help="live video of every demo camera over RTSP (0: off)")
+    ] = 18554,
     serve: Annotated[
         bool, typer.Option("--serve/--no-serve", help="start the servers after preparing")
     ] = True,
@@ -66,21 +75,24 @@ def demo(
         _ensure_user(UserStore(engine))
     finally:
         engine.dispose()
-    table = _device_table(home, hikvision_port, dahua_port)
+    table = _device_table(home, hikvision_port, dahua_port, rtsp_port)
+    local = [f"cam{n}" for n in range(1, cameras + 1)]
     settings = Settings(
         data_dir=home,
         archive=ArchiveSettings(root=str(archive)),
         server=ServerSettings(host="127.0.0.1", port=port, grpc_port=grpc_port),
         nvr=NvrSettings(devices=str(table) if serve and table else ""),
+        live=LiveSettings(streams=_live_streams(local, rtsp_port) if serve else {}),
     )
     if not serve:
-        _print_guide(home, settings, hikvision_port, dahua_port)
+        _print_guide(home, settings, hikvision_port, dahua_port, rtsp_port)
         return
     with ExitStack() as stack:
         _start_emulators(stack, home, hikvision_port, dahua_port)
+        _start_live(stack, local, hikvision_port, dahua_port, rtsp_port)
         from footage.cli.serve import run_servers
 
-        _print_guide(home, settings, hikvision_port, dahua_port)
+        _print_guide(home, settings, hikvision_port, dahua_port, rtsp_port)
         run_servers(settings)
 
 
@@ -134,7 +146,37 @@ def _nvr_archive(home: Path) -> Path:
     return root
 
 
-def _device_table(home: Path, hik_port: int, dahua_port: int) -> Path | None:
+def _live_path(camera: str) -> str:
+    return f"/live/{camera}"
+
+
+def _live_streams(cameras: list[str], rtsp_port: int) -> dict[str, str]:
+    """The local demo cameras' live streams (the NVR docks get theirs from the device table)."""
+    if not rtsp_port:
+        return {}
+    login = f"{NVR_USER}:{NVR_PASSWORD}"
+    return {c: f"rtsp://{login}@127.0.0.1:{rtsp_port}{_live_path(c)}" for c in cameras}
+
+
+def _start_live(
+    stack: ExitStack, cameras: list[str], hik_port: int, dahua_port: int, rtsp_port: int
+) -> None:
+    """One RTSP server for the live video of every demo camera: the local ones under
+    ``/live/<camera>``, the NVR docks under their vendor's paths (as in the device table)."""
+    if not rtsp_port:
+        return
+    from footage.live import RtspEmulator
+
+    streams = {_live_path(c): c for c in cameras}
+    if hik_port:
+        streams |= {"/Streaming/Channels/101": "D1", "/Streaming/Channels/201": "D2"}
+    if dahua_port:
+        streams |= {f"/cam/realmonitor?channel={n}&subtype=0": f"D{n + 2}" for n in (1, 2)}
+    emulator = RtspEmulator(streams, port=rtsp_port, user=NVR_USER, password=NVR_PASSWORD)
+    stack.enter_context(emulator)
+
+
+def _device_table(home: Path, hik_port: int, dahua_port: int, rtsp_port: int) -> Path | None:
     """The sample's docks on the ports the emulators really use: the server's NVR cameras."""
     docks = [
         ("D1", "hikvision", hik_port, 1),
@@ -146,6 +188,7 @@ def _device_table(home: Path, hik_port: int, dahua_port: int) -> Path | None:
         f'[[dock]]\ndock = "{dock}"\nvendor = "{vendor}"\naddress = "127.0.0.1"\n'
         f'port = {port}\nuser = "{NVR_USER}"\npassword = "{NVR_PASSWORD}"\n'
         f'channel = {channel}\nchannel_base = 1\ntimezone = "UTC"\n'
+        + (f"rtsp_port = {rtsp_port}\n" if rtsp_port else "")
         for dock, vendor, port, channel in docks
         if port
     ]
@@ -190,7 +233,9 @@ def _start_emulators(stack: ExitStack, home: Path, hik_port: int, dahua_port: in
         )
 
 
-def _print_guide(home: Path, settings: Settings, hik_port: int, dahua_port: int) -> None:
+def _print_guide(
+    home: Path, settings: Settings, hik_port: int, dahua_port: int, rtsp_port: int
+) -> None:
     hour_ago = (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     sample = resources.files("footage.batch") / "sample"
     server = settings.server
@@ -213,6 +258,11 @@ def _print_guide(home: Path, settings: Settings, hik_port: int, dahua_port: int)
         lines.append(
             f"Batch run: footage batch run {sample / 'shipments.csv'} --devices "
             f"{sample / 'devices.toml'} -o {home / 'batch-out'} --tz +08:00"
+        )
+    if rtsp_port:
+        lines.append(
+            f"Live:      rtsp://127.0.0.1:{rtsp_port}/live/cam1 ({NVR_USER}/{NVR_PASSWORD}); "
+            "gRPC live mode records any camera's next seconds"
         )
     lines += [
         f"CLI:       footage --data-dir {home} archive timeline --camera cam1 "

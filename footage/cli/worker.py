@@ -29,17 +29,19 @@ def worker(
     ] = True,
 ) -> None:
     """Run queued exports until stopped (Ctrl-C or SIGTERM puts running ones back in the queue)."""
-    from footage.runtime import open_archives
+    from footage.runtime import open_sources
     from footage.tasks.system import TaskSystem
 
     cli = state(ctx)
     settings = cli.settings
-    _, nvr, archive = open_archives(settings, cli.engine)
+    sources = open_sources(settings, cli.engine)
+    nvr = sources.nvr
     count = workers or max(1, settings.tasks.workers)
     system = TaskSystem(
         settings=settings,
         engine=cli.engine,
-        archive=archive,
+        archive=sources.archive,
+        live=sources.live,
         workers=count,
         feed=False,
         maintenance=maintenance,

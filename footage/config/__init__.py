@@ -3,6 +3,7 @@
 from footage.config.settings import (
     ArchiveSettings,
     DatabaseSettings,
+    LiveSettings,
     NvrSettings,
     ServerSettings,
     Settings,
@@ -12,6 +13,7 @@ from footage.config.settings import (
 __all__ = [
     "ArchiveSettings",
     "DatabaseSettings",
+    "LiveSettings",
     "NvrSettings",
     "ServerSettings",
     "Settings",

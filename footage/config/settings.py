@@ -124,6 +124,22 @@ class NvrSettings(_Section):
     )
 
 
+class LiveSettings(_Section):
+    """Live streams (RTSP) for live-mode exports: record the next seconds, take a picture now.
+
+    NVR docks get theirs from the device table (the device's RTSP port); other cameras, such
+    as those of the local archive, are given here."""
+
+    streams: dict[str, str] = Field(
+        default_factory=dict,
+        description="camera id -> rtsp:// URL (credentials in the URL), e.g. "
+        '{ cam1 = "rtsp://admin:secret@10.0.0.7:554/stream1" }',
+    )
+    connect_timeout: float = Field(
+        default=10.0, gt=0, le=120, description="seconds to wait for a live stream to answer"
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="FOOTAGE_",
@@ -138,6 +154,7 @@ class Settings(BaseSettings):
     server: ServerSettings = ServerSettings()
     tasks: TasksSettings = TasksSettings()
     nvr: NvrSettings = NvrSettings()
+    live: LiveSettings = LiveSettings()
 
     @classmethod
     def settings_customise_sources(

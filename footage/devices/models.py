@@ -60,6 +60,7 @@ class DeviceConfig:
     name: str = ""
     channel_base: int = 1
     stream: int = 1  # 1 main stream, 2 sub stream
+    rtsp_port: int = 554  # live video (RTSP), for live-mode exports
     timezone: str = "device"
     clock: Literal["trust", "correct"] = "trust"
     auth: AuthMode = "auto"

@@ -14,8 +14,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
+from footage.archive.live import LiveStreams
 from footage.archive.source import ArchiveSource
-from footage.domain import FootageError, Gap, NoSpace, NotFound, Segment
+from footage.domain import FootageError, Gap, InvalidRequest, NoSpace, NotFound, Segment
 from footage.media.clip import Cancelled, CancelToken, ClipOptions, export_clip
 from footage.media.picture import PictureFile, picture_at, picture_series
 from footage.tasks.model import ExportTask, Reason, TaskFile, TaskKind
@@ -50,10 +51,14 @@ class ExportRunner:
         *,
         archive: ArchiveSource,
         output_root: Path,
+        live: LiveStreams | None = None,
+        live_timeout: float = 10.0,
         min_free_bytes: int = 1024 * 1024 * 1024,
         free_space: Callable[[Path], int] = free_bytes,
     ) -> None:
         self._archive = archive
+        self._live = live or LiveStreams({})
+        self._live_timeout = live_timeout
         self._root = Path(output_root)
         self._min_free = min_free_bytes
         self._free_space = free_space
@@ -70,6 +75,8 @@ class ExportRunner:
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
         try:
+            if task.request.live:
+                return self._live_export(task, folder, progress, cancel)
             segments = self._archive.segments(task.camera_id, task.request.range)
             if not segments:
                 raise _no_recording(task)
@@ -117,15 +124,7 @@ class ExportRunner:
         if not result.files:
             raise _no_recording(task)
         return [
-            TaskFile(
-                name=item.path.relative_to(folder).as_posix(),
-                size=item.size,
-                sha256=item.sha256,
-                mime_type=item.mime_type,
-                first_ts=item.first_ts,
-                last_ts=item.last_ts,
-                gaps=_gaps_within(result.gaps, item.first_ts, item.last_ts),
-            )
+            _task_file(item, folder, _gaps_within(result.gaps, item.first_ts, item.last_ts))
             for item in result.files
         ]
 
@@ -158,6 +157,69 @@ class ExportRunner:
         if not pictures:
             raise _no_recording(task)
         return [_picture_file(p, folder) for p in pictures]
+
+    def _live_export(
+        self, task: ExportTask, folder: Path, progress: Progress, cancel: CancelToken
+    ) -> list[TaskFile]:
+        """Record the camera's live stream for the request's length from now (a clip), or
+        take the picture it shows now."""
+        from footage.live import live_picture, record_clip
+
+        request = task.request
+        url = self._live.url(task.camera_id)
+        if request.kind is TaskKind.CLIP:
+            made = record_clip(
+                url,
+                folder,
+                stem=task.file_stem,
+                seconds=request.range.duration.total_seconds(),
+                fmt=request.format,
+                audio=request.audio,
+                progress=lambda pct: progress(pct / 100),
+                cancel=cancel,
+                connect_timeout=self._live_timeout,
+                camera_name=task.camera_name,
+                comment=request.comment,
+            )
+        elif request.picture_interval is not None:
+            raise InvalidRequest(
+                "a live picture export takes one picture now; picture series are for the archive"
+            )
+        else:
+            made = live_picture(
+                url, folder, stem=task.file_stem, connect_timeout=self._live_timeout, cancel=cancel
+            )
+            progress(1.0)
+        return [_task_file(made, folder)]
+
+
+class _Written(Protocol):
+    """A file the media layer wrote (a clip's or a live stream's)."""
+
+    @property
+    def path(self) -> Path: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def sha256(self) -> str: ...
+    @property
+    def mime_type(self) -> str: ...
+    @property
+    def first_ts(self) -> datetime: ...
+    @property
+    def last_ts(self) -> datetime: ...
+
+
+def _task_file(item: _Written, folder: Path, gaps: tuple[Gap, ...] = ()) -> TaskFile:
+    return TaskFile(
+        name=item.path.relative_to(folder).as_posix(),
+        size=item.size,
+        sha256=item.sha256,
+        mime_type=item.mime_type,
+        first_ts=item.first_ts,
+        last_ts=item.last_ts,
+        gaps=gaps,
+    )
 
 
 def _jpg(task: ExportTask) -> str:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from footage.domain import Camera, Conflict, InvalidRequest, NotFound
+from footage.archive.live import LiveStreams
+from footage.domain import Camera, Conflict, InvalidRequest, NotFound, TimeRange
 from footage.tasks.clock import Clock
 from footage.tasks.events import EventBroker, EventKind
 from footage.tasks.ids import TaskIds
@@ -54,7 +56,9 @@ class TaskService:
         cameras: CameraDirectory,
         output_root: Path,
         policy: TaskPolicy | None = None,
+        live: LiveStreams | None = None,
     ) -> None:
+        self._live = live
         self._store = store
         self._broker = broker
         self._clock = clock
@@ -129,6 +133,8 @@ class TaskService:
                 )
             if request.camera_id not in cameras:
                 cameras[request.camera_id] = self._cameras.camera(request.camera_id)
+            if request.live and self._live is not None:
+                self._live.url(request.camera_id)  # says how to give it one if it has none
             tasks.append(
                 self._new_task(
                     request,
@@ -213,14 +219,19 @@ class TaskService:
                 "tasks can be retried"
             )
         camera = Camera(id=old.camera_id, name=old.camera_name, source=old.source)
+        now = self._clock.now()
+        request = old.request
+        if request.live:  # live records from the moment it runs: the same length, from now
+            length = request.range.duration
+            request = replace(request, range=TimeRange(start=now, end=now + length))
         task = self._new_task(
-            old.request,
+            request,
             camera,
             owner=old.owner,
             origin=old.origin,
             priority=old.priority,
             keepalive=old.keepalive,
-            now=self._clock.now(),
+            now=now,
             retry_of=old.id,
         )
         self._store.enqueue([task])

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from footage.archive.live import LiveStreams
 from footage.archive.source import ArchiveSource
 from footage.config import Settings
 from footage.tasks.clock import Clock, SystemClock
@@ -39,6 +40,7 @@ class TaskSystem:
         settings: Settings,
         engine: Engine,
         archive: ArchiveSource,
+        live: LiveStreams | None = None,
         clock: Clock | None = None,
         workers: int | None = None,
         feed: bool = True,
@@ -58,9 +60,12 @@ class TaskSystem:
             cameras=archive,
             output_root=self.output_root,
             policy=self.policy,
+            live=live or LiveStreams({}),
         )
         self.runner = ExportRunner(
             archive=archive,
+            live=live,
+            live_timeout=settings.live.connect_timeout,
             output_root=self.output_root,
             min_free_bytes=config.min_free_mb * 1_000_000,
             free_space=free_space,

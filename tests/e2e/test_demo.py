@@ -8,8 +8,11 @@ import sys
 import time
 from pathlib import Path
 
+import grpc
 import httpx
 
+from footage.api.grpc.gen import export_pb2 as pb
+from footage.api.grpc.gen import export_pb2_grpc
 from tests.helpers.commands import clean_env, run_footage
 
 
@@ -52,7 +55,7 @@ def _free_port() -> int:
 
 def test_demo_serves_the_page_and_the_emulated_nvrs(tmp_path: Path) -> None:
     """The README's first command: a server on localhost, ready for a browser."""
-    http_port, grpc_port, hik_port, dahua_port = (_free_port() for _ in range(4))
+    http_port, grpc_port, hik_port, dahua_port, rtsp_port = (_free_port() for _ in range(5))
     args = [
         sys.executable,
         "-m",
@@ -72,6 +75,8 @@ def test_demo_serves_the_page_and_the_emulated_nvrs(tmp_path: Path) -> None:
         str(hik_port),
         "--dahua-port",
         str(dahua_port),
+        "--rtsp-port",
+        str(rtsp_port),
     ]
     with subprocess.Popen(
         args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=clean_env()
@@ -104,6 +109,9 @@ def test_demo_serves_the_page_and_the_emulated_nvrs(tmp_path: Path) -> None:
                 auth=httpx.DigestAuth("admin", "wrong-pass"),
             )
             assert denied.status_code == 401
+            # live mode over gRPC: an NVR dock's and a local camera's next second
+            token = run_footage(tmp_path / "demo", "users", "token", "demo").stdout.strip()
+            _live_export(grpc_port, token, ["D3", "cam1"])
         finally:
             proc.send_signal(signal.SIGINT)
             try:
@@ -112,6 +120,28 @@ def test_demo_serves_the_page_and_the_emulated_nvrs(tmp_path: Path) -> None:
                 proc.kill()
                 raise
     assert proc.returncode == 0
+
+
+def _live_export(grpc_port: int, token: str, cameras: list[str]) -> None:
+    options = pb.Options(
+        live=pb.LiveMode(
+            sources=[pb.Source(camera_id=c) for c in cameras], duration_ms=1000, discrete=True
+        ),
+        stream=pb.StreamType(),
+    )
+    auth = (("authorization", f"Bearer {token}"),)
+    with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+        stub = export_pb2_grpc.ExportServiceStub(channel)
+        started = stub.StartSession(pb.StartSessionRequest(session_options=options), metadata=auth)
+        deadline = time.monotonic() + 60
+        while True:
+            request = pb.GetSessionStateRequest(session_id=started.started_session_id)
+            state = stub.GetSessionState(request, metadata=auth).session_state
+            if state.state != pb.State.S_RUNNING or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+    assert state.result.succeeded, state
+    assert sorted(f.camera_id for f in state.result.files) == sorted(cameras)
 
 
 def _read_until(proc: subprocess.Popen[str], marker: str, timeout: float) -> str:

@@ -133,11 +133,48 @@ def test_bad_options(api: Api, options: pb.Options, words: tuple[str, ...]) -> N
     assert dict(err.trailing_metadata())["footage-error-code"] == "invalid_request"  # type: ignore[attr-defined]
 
 
-def test_live_mode_is_unimplemented(api: Api) -> None:
-    live = pb.Options(
-        live=pb.LiveMode(sources=[pb.Source(camera_id="cam1")]), stream=pb.StreamType()
+@pytest.mark.parametrize(
+    ("live", "output", "words"),
+    [
+        (pb.LiveMode(sources=[pb.Source(camera_id="cam1")]), "stream", ("duration_ms", "30000")),
+        (
+            pb.LiveMode(sources=[pb.Source(camera_id="cam1")], duration_ms=200),
+            "stream",
+            ("under a second",),
+        ),
+        (pb.LiveMode(duration_ms=5000), "stream", ("live.sources",)),
+        (
+            pb.LiveMode(sources=[pb.Source(camera_id="cam1"), pb.Source(camera_id="cam2")]),
+            "snapshot",
+            ("live.discrete",),
+        ),
+        (
+            pb.LiveMode(sources=[pb.Source(camera_id="cam1")], duration_ms=10_000_000),
+            "stream",
+            ("longer than",),
+        ),
+    ],
+)
+def test_bad_live_options(api: Api, live: pb.LiveMode, output: str, words: tuple[str, ...]) -> None:
+    outputs = {"stream": pb.StreamType(), "snapshot": pb.SnapshotType()}
+    options = pb.Options(live=live, **{output: outputs[output]})  # type: ignore[arg-type]
+    fails(start(api, options), Code.INVALID_ARGUMENT, *words)
+
+
+def test_live_export_of_a_camera_without_a_live_stream(api: Api) -> None:
+    options = pb.Options(
+        live=pb.LiveMode(sources=[pb.Source(camera_id="cam1")], duration_ms=5000),
+        stream=pb.StreamType(),
     )
-    fails(start(api, live), Code.UNIMPLEMENTED, "live exports are not available")
+    fails(start(api, options), Code.INVALID_ARGUMENT, "cam1", "no live stream", "[live] streams")
+
+
+def test_live_snapshot_series_is_refused(api: Api) -> None:
+    options = pb.Options(
+        live=pb.LiveMode(sources=[pb.Source(camera_id="cam1")]),
+        snapshot=pb.SnapshotType(interval_ms=1000),
+    )
+    fails(start(api, options), Code.INVALID_ARGUMENT, "one picture now")
 
 
 def test_unknown_camera(api: Api) -> None:

@@ -8,7 +8,6 @@ import grpc
 import pytest
 
 from footage.api.errors import TABLE
-from footage.api.grpc.convert import LiveUnavailable
 from footage.api.grpc.servicer import ERROR_CODE_KEY, translated
 from footage.domain import FootageError, NoSpace
 
@@ -53,7 +52,6 @@ def test_no_space_is_resource_exhausted() -> None:
     assert run(NoSpace("disk full")).code is grpc.StatusCode.RESOURCE_EXHAUSTED
 
 
-def test_live_is_unimplemented_and_surprises_are_internal() -> None:
-    assert run(LiveUnavailable("no live")).code is grpc.StatusCode.UNIMPLEMENTED
+def test_surprises_are_internal_and_do_not_leak() -> None:
     context = run(KeyError("bug"))
     assert context.code is grpc.StatusCode.INTERNAL and "bug" not in context.details

@@ -44,10 +44,6 @@ _PRECEDENCE = (
 _OFFSET = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
 
 
-class LiveUnavailable(Exception):
-    """Live mode was asked for; footage has no live source yet (UNIMPLEMENTED)."""
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StartPlan:
     """What ``StartSession`` asks for, in domain terms: one request for these cameras."""
@@ -116,28 +112,37 @@ def offset_minutes(zone_name: str, at: datetime | None) -> int:
 # ---- options -> request --------------------------------------------------------------------
 
 
-def start_plan(options: pb.Options) -> StartPlan:
-    """The export ``options`` describe; ``InvalidRequest`` saying what is wrong, if anything."""
+def start_plan(options: pb.Options, *, now: datetime | None = None) -> StartPlan:
+    """The export ``options`` describe; ``InvalidRequest`` saying what is wrong, if anything.
+
+    Archive mode exports ``[start, end)``; live mode records from ``now`` for ``duration_ms``
+    (a stream) or takes the picture the camera shows now (a snapshot)."""
     mode = options.WhichOneof("mode")
     if mode is None:
-        raise InvalidRequest("session_options.mode is not set; set archive (start, end, sources)")
-    if mode == "live":
-        raise LiveUnavailable(
-            "live exports are not available: footage has no live source yet; "
-            "export from the archive instead"
+        raise InvalidRequest(
+            "session_options.mode is not set; set archive (start, end, sources) or live "
+            "(sources, duration_ms)"
         )
     output = options.WhichOneof("output_type")
     if output is None:
         raise InvalidRequest("session_options.output_type is not set; set stream or snapshot")
-    archive = options.archive
-    camera_ids = _camera_ids(archive)
     settings = options.settings
-    zone = parse_zone(settings.timezone) if settings.timezone.strip() else None
-    span = TimeRange(
-        start=parse_timestamp("archive.start_timestamp", archive.start_timestamp, zone),
-        end=parse_timestamp("archive.end_timestamp", archive.end_timestamp, zone),
-    )
     kind, fmt, audio, exact, interval = _output(options, output)
+    if mode == "live":
+        camera_ids = _camera_ids(options.live.sources, options.live.discrete, "live")
+        span = _live_span(options.live, output, now or datetime.now(UTC))
+        if interval is not None:
+            raise InvalidRequest(
+                "snapshot.interval_ms is for the archive; a live snapshot is one picture now"
+            )
+    else:
+        archive = options.archive
+        camera_ids = _camera_ids(archive.sources, archive.discrete, "archive")
+        zone = parse_zone(settings.timezone) if settings.timezone.strip() else None
+        span = TimeRange(
+            start=parse_timestamp("archive.start_timestamp", archive.start_timestamp, zone),
+            end=parse_timestamp("archive.end_timestamp", archive.end_timestamp, zone),
+        )
     request = ExportRequest(
         camera_id=camera_ids[0],
         range=span,
@@ -149,8 +154,23 @@ def start_plan(options: pb.Options) -> StartPlan:
         picture_interval=interval,
         comment=settings.comment,
         file_name=settings.file_name,
+        live=mode == "live",
     )
     return StartPlan(request=request, camera_ids=camera_ids)
+
+
+def _live_span(live: pb.LiveMode, output: str, now: datetime) -> TimeRange:
+    """From now for the asked length (a clip), or the instant now (a picture)."""
+    if output == "snapshot":
+        return TimeRange(start=now, end=now + timedelta(seconds=1))
+    if live.duration_ms == 0:
+        raise InvalidRequest(
+            "live.duration_ms is 0 (record until stopped): footage records a set length; "
+            "give duration_ms, e.g. 30000 for the next 30 seconds"
+        )
+    if live.duration_ms < 1000:
+        raise InvalidRequest(f"live.duration_ms {live.duration_ms} is under a second")
+    return TimeRange(start=now, end=now + timedelta(milliseconds=live.duration_ms))
 
 
 def _output(options: pb.Options, output: str) -> tuple[TaskKind, str, bool, bool, timedelta | None]:
@@ -168,17 +188,17 @@ def _output(options: pb.Options, output: str) -> tuple[TaskKind, str, bool, bool
     return TaskKind.PICTURES, "jpg", True, False, timedelta(milliseconds=ms) if ms else None
 
 
-def _camera_ids(archive: pb.ArchiveMode) -> tuple[str, ...]:
-    ids = tuple(source.camera_id.strip() for source in archive.sources)
+def _camera_ids(sources: Sequence[pb.Source], discrete: bool, mode: str) -> tuple[str, ...]:
+    ids = tuple(source.camera_id.strip() for source in sources)
     if not ids:
-        raise InvalidRequest("archive.sources is empty; name at least one camera")
+        raise InvalidRequest(f"{mode}.sources is empty; name at least one camera")
     if len(ids) > MAX_SOURCES:
-        raise InvalidRequest(f"archive.sources names {len(ids)} cameras; at most {MAX_SOURCES}")
+        raise InvalidRequest(f"{mode}.sources names {len(ids)} cameras; at most {MAX_SOURCES}")
     if any(not camera for camera in ids):
-        raise InvalidRequest("archive.sources has a source without camera_id")
-    if len(ids) > 1 and not archive.discrete:
+        raise InvalidRequest(f"{mode}.sources has a source without camera_id")
+    if len(ids) > 1 and not discrete:
         raise InvalidRequest(
-            "footage writes one file per camera: set archive.discrete = true to export "
+            f"footage writes one file per camera: set {mode}.discrete = true to export "
             "several cameras in one session"
         )
     return ids

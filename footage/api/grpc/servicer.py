@@ -36,9 +36,6 @@ def translated(context: grpc.ServicerContext) -> Iterator[None]:
     INTERNAL, logged)."""
     try:
         yield
-    except convert.LiveUnavailable as exc:
-        context.set_trailing_metadata(((ERROR_CODE_KEY, "unimplemented"),))
-        context.abort(grpc.StatusCode.UNIMPLEMENTED, str(exc))
     except FootageError as exc:
         context.set_trailing_metadata(((ERROR_CODE_KEY, exc.code),))
         context.abort(grpc.StatusCode[mapping_for(exc).grpc_code], exc.message)

@@ -3,7 +3,7 @@ retry and delete. Another user's task does not exist for the caller (404)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, status
@@ -12,7 +12,7 @@ from footage.api.http.deps import Caller, Exporter, RuntimeDep
 from footage.api.http.responses import errors
 from footage.api.http.schemas import CreatedOut, ExportIn, TaskListOut, TaskOut
 from footage.api.http.times import time_range
-from footage.domain import NotFound, PermissionDenied
+from footage.domain import InvalidRequest, NotFound, PermissionDenied, TimeRange
 from footage.tasks.model import ExportRequest, Origin, TaskFilter, TaskKind, TaskStatus
 
 router = APIRouter(prefix="/api/v1", tags=["exports"])
@@ -20,8 +20,28 @@ router = APIRouter(prefix="/api/v1", tags=["exports"])
 StatusName = Literal["queued", "running", "done", "failed", "cancelled", "expired"]
 
 
+def _span(body: ExportIn) -> TimeRange:
+    """The archive range asked for, or for a live export from now for its duration."""
+    if not body.live:
+        if body.duration is not None:
+            raise InvalidRequest("duration is for live exports; give start and end instead")
+        if not body.start or not body.end:
+            raise InvalidRequest("give start and end (or live: true with a duration)")
+        return time_range(body.start, body.end)
+    if body.start or body.end:
+        raise InvalidRequest("a live export records from now: leave start and end out")
+    now = datetime.now(UTC)
+    if body.format == "jpg":
+        if body.picture_interval is not None:
+            raise InvalidRequest("a live picture is one picture now; picture_interval is not used")
+        return TimeRange(start=now, end=now + timedelta(seconds=1))
+    if body.duration is None:
+        raise InvalidRequest("a live clip needs a duration in seconds, e.g. 30")
+    return TimeRange(start=now, end=now + timedelta(seconds=body.duration))
+
+
 def _request(body: ExportIn) -> ExportRequest:
-    span = time_range(body.start, body.end)
+    span = _span(body)
     pictures = body.format == "jpg"
     return ExportRequest(
         camera_id=body.cameras[0],
@@ -35,6 +55,7 @@ def _request(body: ExportIn) -> ExportRequest:
         else timedelta(seconds=body.picture_interval),
         file_name=body.file_name,
         comment=body.comment,
+        live=body.live,
     )
 
 

@@ -90,8 +90,18 @@ class ExportIn(BaseModel):
     cameras: list[str] = Field(
         min_length=1, max_length=256, description="one task is created per camera, in order"
     )
-    start: str = Field(description="ISO 8601 with an offset, e.g. 2026-03-01T08:00:00Z")
-    end: str = Field(description="ISO 8601 with an offset; at most tasks.max_range after start")
+    start: str = Field(
+        "", description="ISO 8601 with an offset, e.g. 2026-03-01T08:00:00Z (not with live)"
+    )
+    end: str = Field("", description="ISO 8601 with an offset; at most tasks.max_range after start")
+    live: bool = Field(
+        False,
+        description="the cameras' live streams instead of the archive: a clip of the next "
+        "`duration` seconds from when the export runs, or (jpg) the picture of that moment",
+    )
+    duration: float | None = Field(
+        None, gt=0, description="live clips: seconds to record (at most tasks.max_range)"
+    )
     format: Format = Field("mp4", description="mp4, mkv or ts clip; jpg: a picture")
     audio: bool = Field(True, description="export the sound (clips)")
     exact: bool = Field(False, description="cut exactly at start (else at the key frame before)")

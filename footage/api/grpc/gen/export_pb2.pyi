@@ -118,7 +118,7 @@ class Options(_message.Message):
     """Start a new file when one reaches this many bytes (0: no limit; at least 1000000)."""
     @_builtins.property
     def live(self) -> Global___LiveMode:
-        """not available yet: answers UNIMPLEMENTED"""
+        """the camera's live stream, from the moment the export runs"""
 
     @_builtins.property
     def archive(self) -> Global___ArchiveMode: ...
@@ -214,7 +214,7 @@ class LiveMode(_message.Message):
     DURATION_MS_FIELD_NUMBER: _builtins.int
     DISCRETE_FIELD_NUMBER: _builtins.int
     duration_ms: _builtins.int
-    """0: until stopped"""
+    """how long to record (a stream); 0 (until stopped) is refused"""
     discrete: _builtins.bool
     @_builtins.property
     def sources(self) -> _containers.RepeatedCompositeFieldContainer[Global___Source]: ...
