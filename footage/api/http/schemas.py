@@ -100,13 +100,13 @@ class ExportIn(BaseModel):
         "`duration` seconds from when the export runs, or (jpg) the picture of that moment",
     )
     duration: float | None = Field(
-        None, gt=0, description="live clips: seconds to record (at most tasks.max_range)"
+        None, gt=0, le=86400, description="live clips: seconds to record (at most tasks.max_range)"
     )
     format: Format = Field("mp4", description="mp4, mkv or ts clip; jpg: a picture")
     audio: bool = Field(True, description="export the sound (clips)")
     exact: bool = Field(False, description="cut exactly at start (else at the key frame before)")
     picture_interval: float | None = Field(
-        None, gt=0, description="jpg only: a picture every N seconds (else one at start)"
+        None, gt=0, le=86400, description="jpg only: a picture every N seconds (else one at start)"
     )
     file_name: str = Field(
         "", max_length=200, description="file name template, e.g. {camera}_{start}"
