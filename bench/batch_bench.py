@@ -7,22 +7,35 @@ with per-device limits 1 and 2 and each total is printed as a ratio to that idea
 (1.00 = devices overlap perfectly; below 1 with limit 2 = a device serves two rows at once
 faster than one after the other). Tiny media (160x96 @ 10 fps), 1 s clips + a picture.
 
-Usage: ``python bench/batch_bench.py [--rows 200] [--keep DIR]``.
+Each emulated NVR runs as a process of its own (``footage devices emulate``), as a real
+device would be: in one process the four emulators and the batch would share one GIL and the
+ratio would measure that, not how well the batch overlaps devices. ``--in-process`` runs them
+as threads of the benchmark instead (the old way, for comparison). The machine's cores still
+bound the overlap: four busy devices and the batch need more than two cores.
+
+Usage: ``python bench/batch_bench.py [--rows 200] [--keep DIR] [--in-process]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shutil
+import signal
+import socket
+import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from footage.batch import RunOptions, prepare_run, read_devices_table, read_manifest
 from footage.devices.dahua.emulator import DahuaEmulator
-from footage.devices.emulator_server import open_archive
+from footage.devices.emulator_server import EmulatorBase, open_archive
 from footage.devices.hikvision.emulator import HikvisionEmulator
 from footage.media.synth import SynthOptions, generate
 
@@ -45,6 +58,74 @@ def write_inputs(work: Path, emulators: dict[str, Any], rows: int) -> tuple[Path
         lines.append(f"R{n:04d},{at:%Y-%m-%d %H:%M:%S},{device}-{1 + (n // 4) % 2}")
     (work / "rows.csv").write_text("\n".join(lines) + "\n")
     return work / "rows.csv", work / "devices.csv"
+
+
+@dataclass
+class Remote:
+    """An emulator in a process of its own, answering at ``host``:``port``."""
+
+    vendor: str
+    host: str
+    port: int
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def emulator_processes(archive: Path, work: Path) -> Iterator[dict[str, Any]]:
+    """``footage devices emulate`` for each device, stopped (SIGINT) when the block ends."""
+    procs: list[subprocess.Popen[bytes]] = []
+    remotes: dict[str, Any] = {}
+    try:
+        for name in DEVICES:
+            vendor = "hikvision" if name.startswith("hik") else "dahua"
+            port = _free_port()
+            args = [sys.executable, "-m", "footage", "--data-dir", str(work / f"emu-{name}")]
+            args += ["devices", "emulate", vendor, "--archive", str(archive)]
+            args += ["--port", str(port), "--password", "pw", "--channels", "cam1,cam2"]
+            log = (work / f"emu-{name}.log").open("wb")
+            procs.append(subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT))
+            remotes[name] = Remote(vendor, "127.0.0.1", port)
+        for name, remote in remotes.items():
+            _wait_listening(remote.port, work / f"emu-{name}.log")
+        yield remotes
+    finally:
+        for proc in procs:
+            proc.send_signal(signal.SIGINT)
+        for proc in procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def _wait_listening(port: int, log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.1)
+    raise SystemExit(f"an emulator did not start on port {port}:\n{log.read_text()}")
+
+
+@contextlib.contextmanager
+def emulator_threads(archive_root: Path, work: Path) -> Iterator[dict[str, Any]]:
+    archive = open_archive(archive_root, work)
+    kinds: dict[str, type[EmulatorBase]] = {"hik1": HikvisionEmulator, "hik2": HikvisionEmulator}
+    kinds |= {"dah1": DahuaEmulator, "dah2": DahuaEmulator}
+    emulators = {
+        name: kind(archive, work_dir=work / f"emu-{name}", password="pw").start()
+        for name, kind in kinds.items()
+    }
+    try:
+        yield emulators
+    finally:
+        for emu in emulators.values():
+            emu.stop()
 
 
 def timed_run(manifest: Path, devices: Path, out: Path, per_device: int) -> float:
@@ -74,6 +155,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=200)
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
+    parser.add_argument(
+        "--in-process", action="store_true", help="emulators as threads of this process"
+    )
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="batch-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -91,14 +175,8 @@ def main() -> None:
         )
         if not (work / "archive").exists():
             generate(work / "archive", options, workers=1)
-        archive = open_archive(work / "archive", work)
-        kinds = {"hik1": HikvisionEmulator, "hik2": HikvisionEmulator}
-        kinds |= {"dah1": DahuaEmulator, "dah2": DahuaEmulator}
-        emulators = {
-            name: kind(archive, work_dir=work / f"emu-{name}", password="pw").start()
-            for name, kind in kinds.items()
-        }
-        try:
+        started = emulator_threads if args.in_process else emulator_processes
+        with started(work / "archive", work) as emulators:
             manifest, devices = write_inputs(work, emulators, args.rows)
             timed_run(manifest, devices, work / "warm", 1)  # emulators render their caches
             serial = {
@@ -112,13 +190,14 @@ def main() -> None:
                 (limit, timed_run(manifest, devices, work / f"limit-{limit}", limit))
                 for limit in (1, 2)
             ]
-        finally:
-            for emu in emulators.values():
-                emu.stop()
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
-    print(f"{args.rows} rows over {len(DEVICES)} emulated NVRs (1 s clip + picture per row)")
+    where = "threads of this process" if args.in_process else "processes of their own"
+    print(
+        f"{args.rows} rows over {len(DEVICES)} emulated NVRs as {where} "
+        "(1 s clip + picture per row)"
+    )
     for device, seconds in serial.items():
         print(f"  serial, {device} alone: {seconds:6.2f} s ({args.rows // len(DEVICES)} rows)")
     print(f"  ideal (slowest device serially): {ideal:.2f} s")
