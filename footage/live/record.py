@@ -51,6 +51,7 @@ _MUX_OPTIONS = {"mp4": {"movflags": "+faststart"}, "mkv": {}}
 #: audio codecs the MP4 muxer takes by stream copy (G.711 and the like are left out of MP4s)
 _MP4_AUDIO = {"aac", "mp3", "mp2", "opus", "ac3", "eac3", "alac", "flac"}
 MAX_SECONDS = 24 * 3600
+_STOP_CHECK = 0.2  # seconds between two questions to ``stop``
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -299,8 +300,12 @@ def record_clip(
     connect_timeout: float = 10.0,
     camera_name: str = "",
     comment: str = "",
+    stop: Callable[[], bool] | None = None,
 ) -> LiveFile:
     """Record the next ``seconds`` of the live stream at ``url`` into ``out_dir/<stem>.<fmt>``.
+
+    ``stop`` (asked a few times a second) ends the recording early and keeps it: the clip
+    then holds what was received until then (a recording "until stopped").
 
     Raises SourceUnavailable (unreachable, refused credentials, no such stream),
     SourceTimeout (nothing received within ``connect_timeout``), MediaError (a stream that
@@ -317,7 +322,7 @@ def record_clip(
         cancel.check()
         with _open(url, connect_timeout) as source:
             copier = _record(
-                source, temp, seconds, fmt, audio, camera_name, comment, cancel, report
+                source, temp, seconds, fmt, audio, camera_name, comment, cancel, report, stop
             )
             cancel.check()
         if copier.started_at is None or copier.written <= 0:
@@ -355,8 +360,11 @@ def _record(
     comment: str,
     cancel: CancelToken,
     report: Callable[[float], None],
+    stop: Callable[[], bool] | None = None,
 ) -> _Copier:
     url = public_url(source.name)
+    stopped = False
+    asked = time.monotonic()
     try:
         out = av.open(str(temp), "w", format=FORMATS[fmt][0], options=_MUX_OPTIONS[fmt])
     except (av.error.FFmpegError, OSError) as exc:
@@ -377,6 +385,11 @@ def _record(
                     copier.other(packet)
                 if copier.done:
                     break
+                if stop is not None and time.monotonic() - asked >= _STOP_CHECK:
+                    asked = time.monotonic()
+                    if copier.written > 0 and stop():
+                        stopped = True
+                        break
                 percent = int(99 * copier.written / copier.limit) if copier.limit else 0
                 if percent != shown:
                     shown = percent
@@ -389,7 +402,7 @@ def _record(
             raise MediaError(f"the live stream {url} sent damaged data: {_describe(exc)}") from exc
         except av.error.FFmpegError as exc:
             raise _source_error(exc, source.name, 0) from exc
-        if not copier.done:
+        if not copier.done and not stopped:
             raise SourceUnavailable(
                 f"the live stream {url} ended after {float(copier.written * copier.tb):.1f} s "
                 f"of the {seconds:g} s asked for"

@@ -80,8 +80,11 @@ class ExportRequest:
     comment: str = ""
     file_name: str = ""
     live: bool = False
+    until_stopped: bool = False  # a live clip that records until stopped (or to range.end)
 
     def __post_init__(self) -> None:
+        if self.until_stopped and not (self.live and self.kind is TaskKind.CLIP):
+            raise InvalidRequest("only a live clip can record until it is stopped")
         allowed = CLIP_FORMATS if self.kind is TaskKind.CLIP else PICTURE_FORMATS
         if self.format not in allowed:
             raise InvalidRequest(
@@ -112,6 +115,7 @@ class ExportRequest:
             comment=self.comment,
             file_name=self.file_name,
             live=self.live,
+            until_stopped=self.until_stopped,
         )
 
 

@@ -41,6 +41,7 @@ def options_json(request: ExportRequest) -> str:
             "comment": request.comment,
             "file_name": request.file_name,
             "live": request.live,
+            "until_stopped": request.until_stopped,
         },
         separators=(",", ":"),
     )
@@ -133,6 +134,7 @@ def _request(row: Mapping[Any, Any]) -> ExportRequest:
         comment=options["comment"],
         file_name=options["file_name"],
         live=options["live"],
+        until_stopped=options.get("until_stopped", False),
     )
 
 

@@ -12,14 +12,25 @@ import shutil
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from footage.archive.live import LiveStreams
 from footage.archive.source import ArchiveSource
 from footage.domain import FootageError, Gap, InvalidRequest, NoSpace, NotFound, Segment
 from footage.media.clip import Cancelled, CancelToken, ClipOptions, export_clip
 from footage.media.picture import PictureFile, picture_at, picture_series
+
+if TYPE_CHECKING:
+    from footage.live import LiveFile
+
 from footage.tasks.model import ExportTask, Reason, TaskFile, TaskKind
+
+
+def stop_marker(output_root: Path, task_id: str) -> Path:
+    """The file whose presence asks a live recording "until stopped" to end and keep what
+    it has: any process that shares the output folder (a server, ``footage worker``) sees it."""
+    return output_root / ".stop" / task_id
+
 
 Progress = Callable[[float], None]  # fraction done, 0 to 1 (clips report percent: scaled)
 JPEG = "image/jpeg"
@@ -163,24 +174,16 @@ class ExportRunner:
     ) -> list[TaskFile]:
         """Record the camera's live stream for the request's length from now (a clip), or
         take the picture it shows now."""
-        from footage.live import live_picture, record_clip
+        from footage.live import live_picture
 
         request = task.request
         url = self._live.url(task.camera_id)
+        marker = stop_marker(self._root, task.id)
         if request.kind is TaskKind.CLIP:
-            made = record_clip(
-                url,
-                folder,
-                stem=task.file_stem,
-                seconds=request.range.duration.total_seconds(),
-                fmt=request.format,
-                audio=request.audio,
-                progress=lambda pct: progress(pct / 100),
-                cancel=cancel,
-                connect_timeout=self._live_timeout,
-                camera_name=task.camera_name,
-                comment=request.comment,
-            )
+            try:
+                made = self._record(task, url, folder, progress, cancel, marker)
+            finally:
+                marker.unlink(missing_ok=True)
         elif request.picture_interval is not None:
             raise InvalidRequest(
                 "a live picture export takes one picture now; picture series are for the archive"
@@ -191,6 +194,33 @@ class ExportRunner:
             )
             progress(1.0)
         return [_task_file(made, folder)]
+
+    def _record(
+        self,
+        task: ExportTask,
+        url: str,
+        folder: Path,
+        progress: Progress,
+        cancel: CancelToken,
+        marker: Path,
+    ) -> LiveFile:
+        from footage.live import record_clip
+
+        request = task.request
+        return record_clip(
+            url,
+            folder,
+            stem=task.file_stem,
+            seconds=request.range.duration.total_seconds(),
+            fmt=request.format,
+            audio=request.audio,
+            progress=lambda pct: progress(pct / 100),
+            cancel=cancel,
+            connect_timeout=self._live_timeout,
+            camera_name=task.camera_name,
+            comment=request.comment,
+            stop=marker.exists if request.until_stopped else None,
+        )
 
 
 class _Written(Protocol):

@@ -6,7 +6,7 @@ import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -29,6 +29,7 @@ from footage.tasks.model import (
 from footage.tasks.naming import file_stem
 from footage.tasks.paging import decode_token
 from footage.tasks.policy import TaskPolicy
+from footage.tasks.runner import stop_marker
 from footage.tasks.store import TaskStore
 
 MAX_PAGE = 1000
@@ -70,6 +71,11 @@ class TaskService:
     @property
     def output_root(self) -> Path:
         return self._root
+
+    @property
+    def max_range(self) -> timedelta:
+        """The longest interval one export may cover (``tasks.max_range``)."""
+        return self._policy.max_range
 
     def submit(
         self,
@@ -198,6 +204,17 @@ class TaskService:
 
     def count(self, query: TaskFilter | None = None) -> int:
         return self._store.count(query or TaskFilter())
+
+    def stop(self, task_id: str, *, owner: str | None = None, by: str = "") -> ExportTask:
+        """End a task as asked: a running live recording "until stopped" finishes and keeps
+        what it recorded (its status follows within a moment); anything else is cancelled."""
+        task = self.get(task_id, owner=owner)
+        if task.request.until_stopped and task.status is TaskStatus.RUNNING:
+            marker = stop_marker(self._root, task.id)
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+            return task
+        return self.cancel(task_id, owner=owner, by=by)
 
     def cancel(self, task_id: str, *, owner: str | None = None, by: str = "") -> ExportTask:
         """Cancel a queued or running task (a running export stops within a second)."""

@@ -158,6 +158,37 @@ def test_a_live_clip_from_an_nvr_dock_and_a_local_camera(api: Api, rtsp: RtspEmu
     assert rtsp.stats[HIK_PATH] >= 1 and rtsp.stats["/yard"] >= 1
 
 
+def test_a_live_clip_until_stopped_keeps_what_was_recorded(api: Api) -> None:
+    session = api.start(live(["yard1"], duration_ms=0, stream=pb.StreamType()))
+    service = api.runtime.tasks.service
+    deadline = time.monotonic() + 30
+    while service.get(session).status is not TaskStatus.RUNNING:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(2.0)  # connected within a few tenths of a second, then recording
+    request = pb.StopSessionRequest(session_id=session)
+    stopping = api.stub.StopSession(request, metadata=api.metadata).session_state
+    asked_stop = time.time() * 1000
+    assert stopping.state == pb.State.S_RUNNING  # it finishes the file first
+    state = api.wait(session)
+    assert state.result.succeeded, state
+    (file,) = state.result.files
+    path = api.runtime.tasks.output_root / session / file.path
+    first, last, _ = _stamps(path)
+    assert 1000 <= last - first <= 2500, last - first
+    assert last <= asked_stop + 500  # it stopped when asked, not at the hour's end
+    assert not (api.runtime.tasks.output_root / ".stop" / session).exists()
+
+
+def test_stopping_a_queued_until_stopped_clip_cancels_it(api: Api) -> None:
+    api.runtime.tasks.pool.stop()  # nothing runs: the session stays queued
+    session = api.start(live(["yard1"], duration_ms=0, stream=pb.StreamType()))
+    request = pb.StopSessionRequest(session_id=session)
+    state = api.stub.StopSession(request, metadata=api.metadata).session_state
+    assert state.state == pb.State.S_COMPLETED and not state.result.succeeded
+    assert api.runtime.tasks.service.get(session).status is TaskStatus.CANCELLED
+
+
 def test_a_live_snapshot_is_the_picture_of_now(api: Api) -> None:
     asked = time.time() * 1000
     session = api.start(live(["D2"], snapshot=pb.SnapshotType()))

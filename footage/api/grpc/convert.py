@@ -112,11 +112,17 @@ def offset_minutes(zone_name: str, at: datetime | None) -> int:
 # ---- options -> request --------------------------------------------------------------------
 
 
-def start_plan(options: pb.Options, *, now: datetime | None = None) -> StartPlan:
+def start_plan(
+    options: pb.Options,
+    *,
+    now: datetime | None = None,
+    live_limit: timedelta = timedelta(hours=1),
+) -> StartPlan:
     """The export ``options`` describe; ``InvalidRequest`` saying what is wrong, if anything.
 
     Archive mode exports ``[start, end)``; live mode records from ``now`` for ``duration_ms``
-    (a stream) or takes the picture the camera shows now (a snapshot)."""
+    (a stream) — or, with ``duration_ms = 0``, until StopSession, at most ``live_limit`` — or
+    takes the picture the camera shows now (a snapshot)."""
     mode = options.WhichOneof("mode")
     if mode is None:
         raise InvalidRequest(
@@ -130,7 +136,7 @@ def start_plan(options: pb.Options, *, now: datetime | None = None) -> StartPlan
     kind, fmt, audio, exact, interval = _output(options, output)
     if mode == "live":
         camera_ids = _camera_ids(options.live.sources, options.live.discrete, "live")
-        span = _live_span(options.live, output, now or datetime.now(UTC))
+        span = _live_span(options.live, output, now or datetime.now(UTC), live_limit)
         if interval is not None:
             raise InvalidRequest(
                 "snapshot.interval_ms is for the archive; a live snapshot is one picture now"
@@ -155,19 +161,18 @@ def start_plan(options: pb.Options, *, now: datetime | None = None) -> StartPlan
         comment=settings.comment,
         file_name=settings.file_name,
         live=mode == "live",
+        until_stopped=mode == "live" and output == "stream" and options.live.duration_ms == 0,
     )
     return StartPlan(request=request, camera_ids=camera_ids)
 
 
-def _live_span(live: pb.LiveMode, output: str, now: datetime) -> TimeRange:
-    """From now for the asked length (a clip), or the instant now (a picture)."""
+def _live_span(live: pb.LiveMode, output: str, now: datetime, limit: timedelta) -> TimeRange:
+    """From now for the asked length (a clip; until stopped: at most ``limit``), or the
+    instant now (a picture)."""
     if output == "snapshot":
         return TimeRange(start=now, end=now + timedelta(seconds=1))
     if live.duration_ms == 0:
-        raise InvalidRequest(
-            "live.duration_ms is 0 (record until stopped): footage records a set length; "
-            "give duration_ms, e.g. 30000 for the next 30 seconds"
-        )
+        return TimeRange(start=now, end=now + limit)
     if live.duration_ms < 1000:
         raise InvalidRequest(f"live.duration_ms {live.duration_ms} is under a second")
     return TimeRange(start=now, end=now + timedelta(milliseconds=live.duration_ms))

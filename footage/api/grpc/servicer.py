@@ -58,7 +58,7 @@ class ExportServicer(export_pb2_grpc.ExportServiceServicer):
         with translated(context):
             user = self._auth.user(context)
             user.require(Permission.EXPORT)  # before judging the options
-            plan = convert.start_plan(request.session_options)
+            plan = convert.start_plan(request.session_options, live_limit=self._sessions.max_range)
             return pb.StartSessionResponse(started_session_id=self._sessions.start(plan, user))
 
     def GetSessionState(

@@ -13,6 +13,7 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import BinaryIO
 
 from footage.api.grpc.convert import StartPlan
@@ -106,13 +107,17 @@ class Sessions:
             for task in self.tasks(text, user)
         ]
 
+    @property
+    def max_range(self) -> timedelta:
+        return self._service.max_range
+
     def stop(self, text: str, user: User) -> list[ExportTask]:
         user.require(Permission.EXPORT)
         stopped = []
         for task in self.tasks(text, user):
             if task.status.active:
                 try:
-                    task = self._service.cancel(task.id, by=user.name)
+                    task = self._service.stop(task.id, by=user.name)
                 except Conflict:
                     task = self._service.get(task.id)  # it ended meanwhile
             stopped.append(task)

@@ -214,7 +214,7 @@ class LiveMode(_message.Message):
     DURATION_MS_FIELD_NUMBER: _builtins.int
     DISCRETE_FIELD_NUMBER: _builtins.int
     duration_ms: _builtins.int
-    """how long to record (a stream); 0 (until stopped) is refused"""
+    """how long to record (a stream); 0: until StopSession"""
     discrete: _builtins.bool
     @_builtins.property
     def sources(self) -> _containers.RepeatedCompositeFieldContainer[Global___Source]: ...
