@@ -20,6 +20,7 @@ from footage.domain import (
     PermissionDenied,
     SourceTimeout,
     SourceUnavailable,
+    TooManyLogins,
     Unauthenticated,
 )
 
@@ -37,6 +38,8 @@ TABLE: tuple[tuple[type[FootageError], Mapping], ...] = (
     (InvalidRequest, Mapping(400, "INVALID_ARGUMENT")),
     (Conflict, Mapping(409, "FAILED_PRECONDITION")),
     (NoSpace, Mapping(507, "RESOURCE_EXHAUSTED")),
+    # after NoSpace: a client reading the table backwards takes RESOURCE_EXHAUSTED as no_space
+    (TooManyLogins, Mapping(429, "RESOURCE_EXHAUSTED")),
     (SourceTimeout, Mapping(504, "DEADLINE_EXCEEDED")),
     (MediaError, Mapping(422, "DATA_LOSS")),
     (SourceUnavailable, Mapping(503, "UNAVAILABLE")),

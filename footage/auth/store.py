@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from footage.auth.model import Permission, User
 from footage.auth.passwords import Passwords
 from footage.auth.schema import credentials, users
+from footage.auth.throttle import LoginThrottle
 from footage.domain import Conflict, InvalidRequest, NotFound, Unauthenticated, from_us, to_us
 
 TOKEN = "token"
@@ -37,10 +38,12 @@ class UserStore:
         *,
         passwords: Passwords | None = None,
         now: Callable[[], datetime] = _now,
+        throttle: LoginThrottle | None = None,
     ) -> None:
         self._engine = engine
         self._passwords = passwords or Passwords()
         self._now = now
+        self.throttle = throttle or LoginThrottle()
 
     # -- accounts -------------------------------------------------------------------------
     def add(
@@ -110,6 +113,12 @@ class UserStore:
         if not self._passwords.verify(row.password_hash, password):
             raise Unauthenticated("wrong user name or password")
         return _user(row._mapping)
+
+    def login(self, name: str, password: str, *, address: str) -> User:
+        """``authenticate`` for a login from ``address`` (the client's), throttled: over its
+        budget of failures it raises ``TooManyLogins`` without checking the password."""
+        with self.throttle.attempt(name, address):
+            return self.authenticate(name, password)
 
     # -- tokens and sessions ----------------------------------------------------------------
     def issue(

@@ -53,6 +53,7 @@ def run_servers(settings: Settings, *, banner: str = "") -> None:
             port=settings.server.port,
             log_level="warning",
             timeout_graceful_shutdown=5,  # open event streams must not block Ctrl-C
+            proxy_headers=False,  # X-Forwarded-For is the app's to judge (server.trusted_proxies)
         )
         where = f"http://{settings.server.host}:{settings.server.port}/"
         typer.echo(

@@ -8,6 +8,7 @@ Precedence, highest first: explicit arguments, ``FOOTAGE_*`` environment variabl
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from pathlib import Path
@@ -59,6 +60,21 @@ class ServerSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535, description="HTTP: web page and REST API")
     grpc_port: int = Field(default=50051, ge=0, le=65535, description="gRPC API; 0: off")
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="reverse proxies (addresses or CIDR networks) whose X-Forwarded-For is "
+        "believed for the client's address; empty: the connection's address is the client's",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for text in value:
+            try:
+                ipaddress.ip_network(text.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"{text!r} is not an IP address or network") from None
+        return value
 
 
 class TasksSettings(_Section):

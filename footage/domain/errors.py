@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
+LoginScope = Literal["user", "address"]
+
 
 class FootageError(Exception):
     """Root of all errors footage raises on purpose.
@@ -45,6 +49,27 @@ class SourceTimeout(FootageError):
 
 class MediaError(FootageError):
     code = "media_error"
+
+
+class TooManyLogins(FootageError):
+    """A login refused unseen: too many failures from this address (HTTP 429, gRPC
+    RESOURCE_EXHAUSTED). ``retry_after``: whole seconds until an attempt is let through;
+    ``scope``: whether the user name from this address (``user``) or the whole address
+    (``address``) is locked."""
+
+    code = "too_many_logins"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: int = 1,
+        scope: LoginScope = "user",
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+        self.scope: LoginScope = scope
 
 
 class NoSpace(FootageError):

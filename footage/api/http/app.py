@@ -27,7 +27,8 @@ from footage.api.http import (
     routes_pictures,
     routes_timeline,
 )
-from footage.domain import FootageError, InvalidRequest
+from footage.auth.throttle import parse_networks
+from footage.domain import FootageError, InvalidRequest, TooManyLogins
 from footage.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ _HTTP_CODES = {
     405: "method_not_allowed",
     413: "too_large",
     415: "unsupported_media_type",
+    429: "too_many_requests",
 }
 
 
@@ -56,6 +58,7 @@ def create_app(runtime: Runtime, *, heartbeat: float = 15.0) -> FastAPI:
     )
     app.state.runtime = runtime
     app.state.heartbeat = heartbeat
+    app.state.trusted_proxies = parse_networks(runtime.settings.server.trusted_proxies)
     for module in (
         routes_auth,
         routes_cameras,
@@ -82,6 +85,8 @@ def _errors(app: FastAPI) -> None:
         if status >= 500:
             log.warning("%s: %s", type(exc).__name__, exc.message)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        if isinstance(exc, TooManyLogins):
+            headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse(error_body(exc), status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)

@@ -14,9 +14,9 @@ from fastapi.templating import Jinja2Templates
 
 from footage.api.http import csrf, i18n
 from footage.api.http.deps import SESSION_COOKIE, RuntimeDep, session_user
-from footage.api.http.routes_auth import end_session, start_session
+from footage.api.http.routes_auth import client_address, end_session, start_session
 from footage.auth import Permission, User
-from footage.domain import PermissionDenied, Unauthenticated
+from footage.domain import PermissionDenied, TooManyLogins, Unauthenticated
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -111,7 +111,20 @@ def login_form(
     token = request.cookies.get(csrf.LOGIN_COOKIE)
     try:
         csrf.check_login(token, csrf_token)
-        user = runtime.users.authenticate(name, password)
+        user = runtime.users.login(name, password, address=client_address(request))
+    except TooManyLogins as exc:
+        key = "login_throttled_user" if exc.scope == "user" else "login_throttled_address"
+        refused = _render(
+            request,
+            "login.html",
+            status=429,
+            login_csrf=token or "",
+            next=_safe_next(next),
+            error=t(key, seconds=exc.retry_after),
+            name=name,
+        )
+        refused.headers["Retry-After"] = str(exc.retry_after)
+        return refused
     except PermissionDenied:
         return _render(
             request,

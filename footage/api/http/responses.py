@@ -13,8 +13,19 @@ _TEXT = {
     404: "no such camera, task or file (another user's task is not found either)",
     409: "the task is not in a state that allows this",
     416: "the range selects no byte of the file",
+    429: "too many failed logins from this address: not checked; Retry-After says when to try",
     422: "the recording cannot be read",
     503: "the recording is unavailable",
+}
+
+
+_HEADERS: dict[int, dict[str, Any]] = {
+    429: {
+        "Retry-After": {
+            "description": "seconds to wait before trying again",
+            "schema": {"type": "integer"},
+        }
+    },
 }
 
 
@@ -22,5 +33,6 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """``responses=`` for a route: 400 and 401 always, plus ``statuses``."""
     return {
         status: {"model": ErrorOut, "description": _TEXT[status]}
+        | ({"headers": _HEADERS[status]} if status in _HEADERS else {})
         for status in sorted({400, 401, *statuses})
     }

@@ -10,7 +10,7 @@ from footage.api.http import csrf
 from footage.api.http.deps import SESSION_COOKIE, Authenticated, RuntimeDep
 from footage.api.http.responses import errors
 from footage.api.http.schemas import LoginIn, MeOut, TokenIn, TokenOut
-from footage.auth import User
+from footage.auth import User, throttle
 from footage.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -49,10 +49,21 @@ def end_session(runtime: Runtime, response: Response, secret: str | None) -> Non
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
 
 
-@router.post("/login", response_model=MeOut, responses=errors())
+def client_address(request: Request) -> str:
+    """The client's address: the connection's, or, from a proxy of ``server.trusted_proxies``,
+    the one its ``X-Forwarded-For`` names."""
+    peer = request.client.host if request.client else None
+    forwarded = request.headers.getlist("x-forwarded-for")
+    return throttle.client_address(peer, forwarded, request.app.state.trusted_proxies)
+
+
+@router.post("/login", response_model=MeOut, responses=errors(429))
 def login(body: LoginIn, request: Request, response: Response, runtime: RuntimeDep) -> MeOut:
-    """Check the name and password and start a session (sets the session cookie)."""
-    user = runtime.users.authenticate(body.name, body.password)
+    """Check the name and password and start a session (sets the session cookie).
+
+    Repeated failures from one address are throttled: 429 with Retry-After, the password not
+    checked."""
+    user = runtime.users.login(body.name, body.password, address=client_address(request))
     secret = start_session(runtime, request, response, user)
     return me_out(user, secret)
 

@@ -20,8 +20,13 @@ class ServerThread:
         self._socket = listening_socket(host, port)
         self.port: int = self._socket.getsockname()[1]
         self.url = f"http://{host}:{self.port}"
+        # proxy_headers off: X-Forwarded-For is the app's to judge (server.trusted_proxies)
         config = uvicorn.Config(
-            app, log_level="warning", timeout_graceful_shutdown=grace, lifespan="off"
+            app,
+            log_level="warning",
+            timeout_graceful_shutdown=grace,
+            lifespan="off",
+            proxy_headers=False,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, name="http", daemon=True)
