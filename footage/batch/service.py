@@ -33,7 +33,7 @@ from footage.batch.counters import Counters, count_files
 from footage.batch.devices_table import DevicesTable, read_devices_table
 from footage.batch.manifest import Columns, parse_tz, read_manifest, safe_name
 from footage.batch.model import RowRecord, RunOptions, Totals
-from footage.batch.monitor import DeviceView
+from footage.batch.monitor import DeviceView, RunMonitor
 from footage.batch.run import BatchRun, prepare_retry, prepare_run
 from footage.batch.state import RunState, has_state
 from footage.domain import Conflict, InvalidRequest, NotFound
@@ -184,7 +184,11 @@ class BatchService:
                     continue
         return sorted(found, key=lambda v: str(v.settings.get("created", "")), reverse=True)
 
-    def view(self, name: str, owner: str | None, *, rows: bool = True) -> RunView:
+    def view(
+        self, name: str, owner: str | None, *, rows: bool = True, counters: Counters | None = None
+    ) -> RunView:
+        """``name`` as ``owner`` may see it; ``counters``: the file counts to show instead of
+        counting the folder now (a caller that counts at a limited rate)."""
         folder = self._folder(name, owner)
         with self._lock:
             live = self._live.get(name)
@@ -210,11 +214,19 @@ class BatchService:
             devices=devices,
             rows=records if rows else [],
             totals=Totals.of(records),
-            counters=count_files(folder),
+            counters=count_files(folder) if counters is None else counters,
             started_at=started.isoformat() if started else None,
             finished_at=finished.isoformat() if finished else None,
             error=error,
         )
+
+    def monitor(self, name: str) -> RunMonitor | None:
+        """The monitor of the latest run of ``name`` this process started (None if none since
+        it started): what a live view subscribes to. A retry starts a new run, with a new
+        monitor. The caller checks first that its user may see ``name``."""
+        with self._lock:
+            live = self._live.get(name)
+        return None if live is None else live.run.monitor
 
     def folder(self, name: str, owner: str | None) -> Path:
         """The output folder of a run ``owner`` may see (for downloads)."""

@@ -1,6 +1,7 @@
 """Batch runs of the "Download monitor": upload a manifest (and a device table), start,
-follow device stages, row statuses and file counts, retry the missing, MP4 → JPG, delete,
-and download the results (one file, or every file as a streamed ZIP)."""
+follow device stages, row statuses and file counts (as they change: an event stream),
+retry the missing, MP4 → JPG, delete, and download the results (one file, or every file as
+a streamed ZIP)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, StreamingResponse
 
+from footage.api.http.batch_live import StreamQuery, hub_of, run_events
 from footage.api.http.deps import Caller, Exporter, RuntimeDep
 from footage.api.http.responses import errors
 from footage.api.http.routes_files import content_disposition
@@ -118,6 +120,7 @@ async def start_run(
             owner=caller.user.name, manifest=sent, devices=table, options=options, columns=columns
         )
     )
+    hub_of(runtime.batch).changed(view.name)
     return BatchRunOut.of(view, limit=50)
 
 
@@ -135,6 +138,48 @@ def get_run(
     return BatchRunOut.of(view, offset=offset, limit=limit, which=rows)
 
 
+@router.get(
+    f"{RUN}/events",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {"text/event-stream": {}},
+            "description": "the run (as GET /batch/runs/{name} shows it) whenever it changes",
+        },
+        **errors(403, 404),
+    },
+)
+async def run_events_stream(
+    name: str,
+    request: Request,
+    runtime: RuntimeDep,
+    caller: Exporter,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=0, le=1000)] = 50,
+    rows: Annotated[RowFilter, Query(description="which rows: all, problems, success…")] = "all",
+) -> StreamingResponse:
+    """The run as it changes (``text/event-stream``): ``event: snapshot`` carries what
+    GET /batch/runs/{name} returns for the same query, first at once and then after every
+    change (device stage, row status, file counts; at most 5 a second, ending with the
+    latest); ``event: gone`` when the run is deleted (the stream ends); ``: ping`` comments
+    keep an idle connection open."""
+    await run_in_threadpool(runtime.batch.folder, name, caller.owner)  # 404 before streaming
+    query = StreamQuery(
+        service=runtime.batch,
+        name=name,
+        owner=caller.owner,
+        offset=offset,
+        limit=limit,
+        rows=rows,
+    )
+    heartbeat: float = request.app.state.heartbeat
+    return StreamingResponse(
+        run_events(query, heartbeat),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
 @router.post(f"{RUN}/retry", response_model=BatchRunOut, responses=errors(403, 404, 409))
 def retry_run(
     name: str,
@@ -144,6 +189,7 @@ def retry_run(
 ) -> BatchRunOut:
     """Download the missing again: every row without a valid file, with the same table."""
     runtime.batch.retry(name, caller.owner, per_device)
+    hub_of(runtime.batch).changed(name)
     return _out(runtime, caller, name)
 
 
@@ -151,13 +197,17 @@ def retry_run(
 def stop_run(name: str, runtime: RuntimeDep, caller: Exporter) -> BatchRunOut:
     """Start no further rows (rows under way finish); "download the missing" resumes."""
     runtime.batch.stop(name, caller.owner)
+    hub_of(runtime.batch).changed(name)
     return _out(runtime, caller, name)
 
 
 @router.post(f"{RUN}/convert", response_model=BatchConvertOut, responses=errors(403, 404, 409))
 def convert_run(name: str, runtime: RuntimeDep, caller: Exporter) -> BatchConvertOut:
     """MP4 → JPG: the picture of every row whose clip is there but whose picture is not."""
-    summary = runtime.batch.convert(name, caller.owner)
+    try:
+        summary = runtime.batch.convert(name, caller.owner)
+    finally:
+        hub_of(runtime.batch).changed(name)
     return BatchConvertOut(
         converted=summary.converted,
         failed=[ConvertFailureOut(id=i, reason=r) for i, r in summary.failed],
@@ -168,6 +218,7 @@ def convert_run(name: str, runtime: RuntimeDep, caller: Exporter) -> BatchConver
 def delete_run(name: str, runtime: RuntimeDep, caller: Exporter) -> BatchDeleteOut:
     """Delete every file of the run: its pictures and clips, its state, its inputs."""
     report = runtime.batch.delete(name, caller.owner)
+    hub_of(runtime.batch).changed(name)
     return BatchDeleteOut(
         removed=report.removed,
         bytes=report.bytes,

@@ -1,11 +1,17 @@
 // The download monitor: start a batch run from uploaded files, then follow its devices, rows
-// and file counts (polling the run's snapshot), retry the missing, MP4 → JPG, delete, download.
+// and file counts (pushed by the run's event stream; polling only if the stream keeps
+// failing), retry the missing, MP4 → JPG, delete, download.
 import { ApiError, api, config, el, formatDateTime, t, zone, zoneLabel } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const PAGE = 50;
 const STAGES = ["connect", "login", "search", "download", "logout"];
-const state = { run: null, view: null, offset: 0, filter: "all", timer: null, serverTable: null };
+const STREAM_FAILURES = 3; // failed stream connections in a row before polling instead
+const RESTREAM_MS = 30000; // while polling, how often the stream is tried again
+const state = {
+  run: null, view: null, offset: 0, filter: "all", timer: null, serverTable: null,
+  source: null, failures: 0, polling: false, restream: null,
+};
 
 // -- the API: JSON calls from common.js, plus the one multipart upload ---------------------
 async function upload(form) {
@@ -85,27 +91,91 @@ function attach(name, view = null) {
   $("run-select").value = name;
   $("run-panel").hidden = false;
   if (view) render(view);
-  refresh();
+  follow();
 }
 
 function detach() {
   state.run = null;
   state.view = null;
-  clearTimeout(state.timer);
+  unfollow();
   const url = new URL(location.href);
   url.searchParams.delete("run");
   history.replaceState(null, "", url);
   $("run-panel").hidden = true;
 }
 
+const rowQuery = () => new URLSearchParams({ offset: String(state.offset), limit: String(PAGE), rows: state.filter });
+
+function showLive(live) {
+  const node = $("run-live");
+  node.classList.toggle("is-live", live);
+  node.textContent = live ? t("live") : t("reconnecting");
+}
+
+function unfollow() {
+  clearTimeout(state.timer);
+  clearTimeout(state.restream);
+  if (state.source) state.source.close();
+  state.source = null;
+}
+
+// Follow the run (again, for another page or filter of its rows): its event stream sends the
+// run at once and then on every change; after STREAM_FAILURES failed connections in a row the
+// page polls the run instead, and tries the stream again every RESTREAM_MS.
+function follow() {
+  unfollow();
+  const name = state.run;
+  if (!name) return;
+  if (state.polling || typeof EventSource === "undefined") {
+    showLive(false);
+    refresh();
+    return;
+  }
+  const source = new EventSource(`/api/v1${runPath(name)}/events?${rowQuery()}`);
+  state.source = source;
+  const mine = () => state.source === source && state.run === name;
+  source.addEventListener("open", () => mine() && showLive(true));
+  source.addEventListener("snapshot", (event) => {
+    if (!mine()) return;
+    state.failures = 0;
+    showLive(true);
+    render(JSON.parse(event.data));
+  });
+  source.addEventListener("gone", () => {
+    if (!mine()) return;
+    unfollow();
+    detach();
+    loadRuns();
+  });
+  source.addEventListener("error", () => {
+    if (!mine()) return;
+    showLive(false);
+    state.failures += 1;
+    const closed = source.readyState === EventSource.CLOSED; // refused: the browser gave up
+    if (!closed && state.failures < STREAM_FAILURES) return; // it reconnects by itself
+    unfollow();
+    if (state.failures >= STREAM_FAILURES) {
+      state.polling = true;
+      state.restream = setTimeout(() => {
+        state.polling = false;
+        state.failures = STREAM_FAILURES - 1; // one more failure: back to polling
+        follow();
+      }, RESTREAM_MS);
+    } else {
+      state.restream = setTimeout(follow, 2000);
+    }
+    refresh(); // says why (a deleted run is detached; a lost session goes to the login)
+  });
+}
+
+// One read of the run over REST; it goes on reading every few seconds only when polling.
 async function refresh() {
   clearTimeout(state.timer);
   const name = state.run;
   if (!name) return;
-  const params = new URLSearchParams({ offset: String(state.offset), limit: String(PAGE), rows: state.filter });
   let view = null;
   try {
-    view = await api(`${runPath(name)}?${params}`);
+    view = await api(`${runPath(name)}?${rowQuery()}`);
     if (state.run !== name) return;
     render(view);
   } catch (error) {
@@ -116,7 +186,7 @@ async function refresh() {
     }
     $("action-result").textContent = t("error_prefix", { message: error.message });
   }
-  if (state.run === name) {
+  if (state.run === name && state.polling) {
     state.timer = setTimeout(refresh, view && view.running ? 700 : 3000);
   }
 }
@@ -228,7 +298,7 @@ async function act(run) {
   } catch (error) {
     result.textContent = t("error_prefix", { message: error.message });
   }
-  refresh();
+  if (!state.source) refresh(); // a stream sends the change by itself
 }
 
 function retry() {
@@ -298,9 +368,9 @@ async function init() {
   $("stop-run").addEventListener("click", stop);
   $("delete-all").addEventListener("click", askDelete);
   $("confirm-delete").addEventListener("close", confirmed);
-  $("row-filter").addEventListener("change", (e) => { state.filter = e.target.value; state.offset = 0; refresh(); });
-  $("rows-prev").addEventListener("click", () => { state.offset = Math.max(0, state.offset - PAGE); refresh(); });
-  $("rows-next").addEventListener("click", () => { state.offset += PAGE; refresh(); });
+  $("row-filter").addEventListener("change", (e) => { state.filter = e.target.value; state.offset = 0; follow(); });
+  $("rows-prev").addEventListener("click", () => { state.offset = Math.max(0, state.offset - PAGE); follow(); });
+  $("rows-next").addEventListener("click", () => { state.offset += PAGE; follow(); });
   await loadServerTable();
   let runs = [];
   try {
