@@ -22,7 +22,6 @@ import contextlib
 import hashlib
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
@@ -42,6 +41,7 @@ from footage.domain import (
 )
 from footage.durable import publish, write_file
 from footage.media.clip.cancel import CancelToken
+from footage.media.clip.options import OutputFile
 from footage.media.clip.output import validate
 from footage.media.picture.jpeg import JpegWriter
 from footage.media.picture.options import PictureOptions
@@ -54,20 +54,9 @@ MAX_SECONDS = 24 * 3600
 _STOP_CHECK = 0.2  # seconds between two questions to ``stop``
 
 
-@dataclass(frozen=True, kw_only=True)
-class LiveFile:
-    """A file made from a live stream; ``first_ts``/``last_ts`` are the UTC wall-clock times
-    of the first and last frame written (equal for a picture)."""
-
-    path: Path
-    size: int
-    sha256: str
-    mime_type: str
-    first_ts: datetime
-    last_ts: datetime
-    width: int
-    height: int
-    video_codec: str
+# A file made from a live stream: the same record as a clip's output. ``first_ts``/``last_ts``
+# are the UTC wall-clock times of the first and last frame written (equal for a picture).
+LiveFile = OutputFile
 
 
 def public_url(url: str) -> str:

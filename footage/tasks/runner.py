@@ -12,17 +12,14 @@ import shutil
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from footage.archive.live import LiveStreams
 from footage.archive.source import ArchiveSource
 from footage.domain import FootageError, Gap, InvalidRequest, NoSpace, NotFound, Segment
 from footage.media.clip import Cancelled, CancelToken, ClipOptions, export_clip
+from footage.media.clip.options import OutputFile
 from footage.media.picture import PictureFile, picture_at, picture_series
-
-if TYPE_CHECKING:
-    from footage.live import LiveFile
-
 from footage.tasks.model import ExportTask, Reason, TaskFile, TaskKind
 
 
@@ -203,7 +200,7 @@ class ExportRunner:
         progress: Progress,
         cancel: CancelToken,
         marker: Path,
-    ) -> LiveFile:
+    ) -> OutputFile:
         from footage.live import record_clip
 
         request = task.request
@@ -223,24 +220,7 @@ class ExportRunner:
         )
 
 
-class _Written(Protocol):
-    """A file the media layer wrote (a clip's or a live stream's)."""
-
-    @property
-    def path(self) -> Path: ...
-    @property
-    def size(self) -> int: ...
-    @property
-    def sha256(self) -> str: ...
-    @property
-    def mime_type(self) -> str: ...
-    @property
-    def first_ts(self) -> datetime: ...
-    @property
-    def last_ts(self) -> datetime: ...
-
-
-def _task_file(item: _Written, folder: Path, gaps: tuple[Gap, ...] = ()) -> TaskFile:
+def _task_file(item: OutputFile, folder: Path, gaps: tuple[Gap, ...] = ()) -> TaskFile:
     return TaskFile(
         name=item.path.relative_to(folder).as_posix(),
         size=item.size,
