@@ -157,8 +157,9 @@ class StreamQuery:
     def snapshot(self, hub: RunHub) -> BatchRunOut:
         """The run now, as GET /batch/runs/{name} shows it (raises NotFound once gone)."""
         folder = self.service.root / self.name
-        counters = hub.counts(folder, MIN_GAP)
-        view = self.service.view(self.name, self.owner, counters=counters)
+        view = self.service.view(self.name, self.owner, counters=hub.counts(folder, MIN_GAP))
+        if not view.running:  # a final state: its counts taken now, not a moment ago
+            view = self.service.view(self.name, self.owner, counters=hub.counts(folder, 0.0))
         return BatchRunOut.of(view, offset=self.offset, limit=self.limit, which=self.rows)
 
 
