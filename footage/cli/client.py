@@ -27,7 +27,7 @@ from rich.progress import (
 from rich.table import Table
 
 from footage.api.grpc.gen import export_pb2 as pb
-from footage.client import ExportClient, clip_options
+from footage.client import ExportClient, clip_options, live_options
 from footage.domain import FootageError, parse_duration, parse_time
 
 app = typer.Typer(help="Export from a footage server over gRPC.", no_args_is_help=True)
@@ -155,6 +155,57 @@ def export(
         state = _wait(client, session, poll)
         if not state.result.succeeded:
             raise FootageError(f"the export did not succeed: {_describe(state)}")
+        for path in _download(client, session, state, output, chunk_kb):
+            typer.echo(path)
+        if not keep:
+            client.destroy(session)
+
+
+@app.command("live")
+def live(
+    camera: Annotated[list[str], typer.Option("--camera", "-c", help="camera id (repeatable)")],
+    token: Token,
+    server: Server = DEFAULT_SERVER,
+    seconds: Annotated[
+        float | None,
+        typer.Option(
+            min=1, help="record this long; without it: until Ctrl-C (or `footage client stop`)"
+        ),
+    ] = None,
+    picture: Annotated[bool, typer.Option(help="the picture of now instead of a clip")] = False,
+    format: Annotated[str, typer.Option("--format", "-f", help="mp4, mkv or ts")] = "mp4",
+    audio: Annotated[bool, typer.Option(help="keep the sound")] = True,
+    comment: Annotated[str, typer.Option()] = "",
+    file_name: Annotated[str, typer.Option(help="file name template, e.g. {camera}_{start}")] = "",
+    output: OutDir = Path("."),
+    keep: Annotated[bool, typer.Option(help="keep the session on the server")] = False,
+    poll: Annotated[float, typer.Option(help="seconds between polls")] = 1.0,
+    chunk_kb: ChunkKb = 1024,
+) -> None:
+    """Record the cameras' live streams (or take their picture now), then download and check
+    the files. Without --seconds the recording goes on until Ctrl-C, which stops it and
+    keeps what was recorded."""
+    options = live_options(
+        camera,
+        seconds=seconds,
+        picture=picture,
+        format=format,
+        reject_audio=not audio,
+        comment=comment,
+        file_name=file_name,
+    )
+    with _client(server, token) as client:
+        session = client.start(options)
+        until = "Ctrl-C" if seconds is None and not picture else "the end"
+        _err().print(f"session {session}: recording until {until}", highlight=False)
+        try:
+            state = _wait(client, session, poll)
+        except KeyboardInterrupt:
+            _err().print("stopping: keeping what was recorded …", highlight=False)
+            client.stop(session)
+            state = _wait(client, session, poll)
+        if not state.result.succeeded:
+            raise FootageError(f"the live export did not succeed: {_describe(state)}")
         for path in _download(client, session, state, output, chunk_kb):
             typer.echo(path)
         if not keep:

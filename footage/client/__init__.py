@@ -1,5 +1,5 @@
 """A Python client of footage's gRPC export API, for integrators."""
 
-from footage.client.export import ChecksumMismatch, ExportClient, clip_options
+from footage.client.export import ChecksumMismatch, ExportClient, clip_options, live_options
 
-__all__ = ["ChecksumMismatch", "ExportClient", "clip_options"]
+__all__ = ["ChecksumMismatch", "ExportClient", "clip_options", "live_options"]

@@ -104,12 +104,43 @@ def clip_options(
             pb.SnapshotType(format=pb.SNAPSHOT_FORMAT_JPEG, interval_ms=every)
         )
     else:
-        if format not in _FORMATS:
-            raise InvalidRequest(f"format {format!r} is unknown; use mp4, mkv or ts")
-        options.stream.CopyFrom(
-            pb.StreamType(format=_FORMATS[format], reject_audio=reject_audio, exact_cut=exact)
-        )
+        options.stream.CopyFrom(_stream(format, reject_audio=reject_audio, exact=exact))
     return options
+
+
+def live_options(
+    cameras: Sequence[str],
+    *,
+    seconds: float | None = None,
+    picture: bool = False,
+    format: str = "mp4",
+    reject_audio: bool = False,
+    comment: str = "",
+    file_name: str = "",
+) -> pb.Options:
+    """The ``Options`` of a live export of ``cameras``: a clip of the next ``seconds`` (None:
+    until the session is stopped), or with ``picture`` the picture of that moment."""
+    if seconds is not None and not seconds >= 1:
+        raise InvalidRequest(f"a live clip lasts at least a second, not {seconds:g} s")
+    options = pb.Options(
+        live=pb.LiveMode(
+            sources=[pb.Source(camera_id=c) for c in cameras],
+            duration_ms=0 if seconds is None else round(seconds * 1000),
+            discrete=True,
+        ),
+        settings=pb.CommonSettings(comment=comment, file_name=file_name),
+    )
+    if picture:
+        options.snapshot.CopyFrom(pb.SnapshotType(format=pb.SNAPSHOT_FORMAT_JPEG))
+    else:
+        options.stream.CopyFrom(_stream(format, reject_audio=reject_audio, exact=False))
+    return options
+
+
+def _stream(format: str, *, reject_audio: bool, exact: bool) -> pb.StreamType:
+    if format not in _FORMATS:
+        raise InvalidRequest(f"format {format!r} is unknown; use mp4, mkv or ts")
+    return pb.StreamType(format=_FORMATS[format], reject_audio=reject_audio, exact_cut=exact)
 
 
 class ExportClient(Closeable):

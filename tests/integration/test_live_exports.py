@@ -4,7 +4,10 @@ worker against the RTSP emulator over real sockets; the files show the moments r
 
 from __future__ import annotations
 
+import signal
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -31,6 +34,7 @@ from footage.media.probe import probe
 from footage.media.synth import decode_stamp
 from footage.runtime import Runtime
 from footage.tasks.model import ExportRequest, Origin, TaskStatus
+from tests.helpers.commands import clean_env
 from tests.helpers.devices import hik_and_dahua
 from tests.helpers.media import tiny_archive
 from tests.helpers.servers import quick_tasks
@@ -63,7 +67,9 @@ def rtsp() -> Iterator[RtspEmulator]:
 class Api:
     def __init__(self, runtime: Runtime, server: GrpcServer, token: str) -> None:
         self.runtime = runtime
-        self.channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
+        self.target = f"127.0.0.1:{server.port}"
+        self.token = token
+        self.channel = grpc.insecure_channel(self.target)
         self.stub = export_pb2_grpc.ExportServiceStub(self.channel)
         self.metadata = (("authorization", f"Bearer {token}"),)
 
@@ -216,6 +222,40 @@ def test_retrying_a_live_export_records_again_from_now(api: Api) -> None:
     assert again.request.range.start >= cancelled.request.range.end
     assert again.request.range.duration == timedelta(seconds=1)
     assert api.runtime.tasks.service.wait(again.id, timeout=60).status is TaskStatus.DONE
+
+
+def _client(api: Api, out: Path, *args: str) -> subprocess.Popen[str]:
+    """``footage client live`` against the test server, files into ``out``."""
+    command = [sys.executable, "-m", "footage", "client", "live", "-o", str(out), *args]
+    env = clean_env(FOOTAGE_CLIENT_SERVER=api.target, FOOTAGE_CLIENT_TOKEN=api.token)
+    return subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def test_the_client_cli_records_for_a_time_and_until_ctrl_c(api: Api, tmp_path: Path) -> None:
+    timed = _client(api, tmp_path / "timed", "--camera", "yard1", "--seconds", "1")
+    out, err = timed.communicate(timeout=120)
+    assert timed.returncode == 0, err
+    (path,) = [Path(line) for line in out.split()]
+    first, last, _ = _stamps(path)
+    assert 700 <= last - first <= 1100, last - first
+
+    until = _client(api, tmp_path / "until", "--camera", "D1")
+    assert until.stderr is not None
+    seen = ""
+    while "until Ctrl-C" not in seen:  # the session started
+        line = until.stderr.readline()
+        assert line, seen
+        seen += line
+    time.sleep(2.0)
+    until.send_signal(signal.SIGINT)
+    out, err = until.communicate(timeout=120)
+    assert until.returncode == 0, seen + err
+    (path,) = [Path(line) for line in out.split()]
+    first, last, _ = _stamps(path)
+    assert 1000 <= last - first <= 2500, last - first
+    assert "keeping what was recorded" in err
 
 
 def test_live_exports_over_rest(api: Api) -> None:
