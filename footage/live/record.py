@@ -4,6 +4,18 @@
 the next ``seconds`` of stream time, video (and audio) untouched, into an MP4 (faststart) or
 MKV whose timestamps start at 0. ``live_picture`` saves the first frame that decodes as a JPG.
 
+Sound (``audio=True``) is cut to the video: the packets whose middle is before the end of the
+last frame, and that start at or after the first key frame (MKV) or whose middle is (MP4: its
+edit list trims the part before time zero), so it starts and ends within one audio frame of
+the video (the recording reads on for a moment after the last frame to get the sound that
+arrives later than the video). It is copied as sent when the container takes the codec (AAC
+and the like into MP4, most codecs into MKV). G.711 (PCMU/PCMA), which MP4 cannot hold, is
+transcoded to AAC for an MP4 (cheap for narrow-band sound, and better than a silent clip), and
+decoded to 16-bit PCM for an MKV (the same sound: FFmpeg puts G.711 into MKV only as a Windows
+ACM codec, and PyAV refuses even that). Should the conversion fail, the sound is left out.
+``LiveFile.audio_codec`` says what the file holds; ``audio_note`` (also logged) says when the
+sound was converted or left out.
+
 Wall-clock times come from receive times: ``first_ts`` is when the first key frame arrived
 here, less the one frame interval FFmpeg's parser holds each frame back (FFmpeg is asked not
 to probe the stream first, so packets are handed over as they arrive); ``last_ts`` is
@@ -20,8 +32,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
@@ -52,11 +66,24 @@ _MUX_OPTIONS = {"mp4": {"movflags": "+faststart"}, "mkv": {}}
 _MP4_AUDIO = {"aac", "mp3", "mp2", "opus", "ac3", "eac3", "alac", "flac"}
 MAX_SECONDS = 24 * 3600
 _STOP_CHECK = 0.2  # seconds between two questions to ``stop``
+#: after the last video frame, how long (wall clock) to wait for the sound that goes with it
+_AUDIO_TAIL_WAIT = 1.5
+_MAX_WAITING = 2000  # audio packets held back while the video has not caught up
+_AAC_BIT_RATE = 32_000  # for sound transcoded to AAC (G.711 is 64 kbit/s of 8 kHz sound)
+
+log = logging.getLogger(__name__)
 
 
-# A file made from a live stream: the same record as a clip's output. ``first_ts``/``last_ts``
-# are the UTC wall-clock times of the first and last frame written (equal for a picture).
-LiveFile = OutputFile
+@dataclass(frozen=True, kw_only=True)
+class LiveFile(OutputFile):
+    """A file made from a live stream: a clip's output record, with what became of the
+    sound. ``first_ts``/``last_ts`` are the UTC wall-clock times of the first and last frame
+    written (equal for a picture). ``audio_codec`` is the codec of the file's sound track
+    (None: no sound); ``audio_note`` says, when not empty, that the stream's sound was
+    transcoded or left out, and why."""
+
+    audio_codec: str | None = None
+    audio_note: str = ""
 
 
 def public_url(url: str) -> str:
@@ -161,6 +188,120 @@ def _sha256(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
+def _codec_label(name: str) -> str:
+    return {"pcm_mulaw": "G.711 \u03bc-law (PCMU)", "pcm_alaw": "G.711 A-law (PCMA)"}.get(
+        name, name
+    )
+
+
+class _AudioTrack:
+    """One sound stream of the input: its packets wait (times relative to the first key
+    frame) until the video written covers them, then go to the output, copied or converted
+    (``transcode_into``)."""
+
+    def __init__(self, stream: Any, tb: Fraction, *, straddle: bool) -> None:
+        self.stream = stream
+        self.tb = tb
+        # the packet that straddles the first key frame is kept when its middle is after it
+        # (MP4 trims what comes before time zero with an edit list; MKV cannot)
+        self.straddle = straddle
+        self.name: str = stream.codec_context.name
+        self.out_stream: Any = None
+        self.encoder: Any = None  # set when transcoding
+        self.early: list[Any] = []  # packets that came before the first key frame was known
+        self.waiting: list[Any] = []  # packets with relative pts, in arrival order
+        self.step = 0  # the last interval between two packets (input time base)
+        self.last_rel: int | None = None  # relative pts of the latest packet
+        self.failed = ""  # why transcoding broke off
+
+    def copy_into(self, out: av.container.OutputContainer) -> None:
+        self.out_stream = out.add_stream_from_template(self.stream)
+
+    def transcode_into(self, out: av.container.OutputContainer, codec: str) -> None:
+        """Decode the sound and encode it as ``codec`` ("aac" or "pcm_s16le"); PyAV's
+        encoder converts the samples and regroups them into frames of its size."""
+        ctx = self.stream.codec_context
+        rate = ctx.sample_rate or 8000
+        layout = "mono" if ctx.channels <= 1 else "stereo"
+        out_stream = out.add_stream(codec, rate=rate)
+        enc: Any = out_stream.codec_context
+        enc.layout = layout
+        if codec == "aac":
+            enc.format, enc.bit_rate = "fltp", _AAC_BIT_RATE * (2 if layout == "stereo" else 1)
+        else:
+            enc.format = "s16"
+        enc.time_base = Fraction(1, rate)
+        out_stream.time_base = Fraction(1, rate)
+        self.out_stream, self.encoder = out_stream, enc
+
+    def add(self, packet: Any, rel: int) -> None:
+        if self.last_rel is not None and rel > self.last_rel:
+            self.step = rel - self.last_rel
+            if self.waiting and not self.waiting[-1].duration:
+                self.waiting[-1].duration = self.step
+        self.last_rel = rel
+        packet.pts = packet.dts = rel
+        packet.time_base = self.tb
+        self.waiting.append(packet)
+        if len(self.waiting) > _MAX_WAITING:
+            del self.waiting[0]
+
+    def reaches(self, end: int) -> bool:
+        """A packet at or after ``end`` (relative, input time base) has arrived."""
+        return self.last_rel is not None and self.last_rel >= end
+
+    def release(self, out: av.container.OutputContainer, end: int, final: bool) -> None:
+        """Write the waiting packets that end by ``end`` (all decided ones when ``final``):
+        those that start at 0 or later (``straddle``: whose middle is at 0 or later) and whose
+        middle is before ``end``."""
+        keep: list[Any] = []
+        for packet in self.waiting:
+            duration = packet.duration or (self.step if final else 0)
+            if not duration or (not final and packet.pts + duration > end):
+                keep.append(packet)
+                continue
+            start = 2 * packet.pts + duration if self.straddle else packet.pts
+            if start >= 0 and 2 * packet.pts + duration <= 2 * end:
+                packet.duration = duration
+                self._write(out, packet)
+        self.waiting = [] if final else keep
+
+    def _write(self, out: av.container.OutputContainer, packet: Any) -> None:
+        if self.encoder is None:
+            packet.stream = self.out_stream
+            packet.time_base = self.tb
+            out.mux(packet)
+            return
+        if self.failed:
+            return
+        rel = packet.pts
+        try:
+            frames = self.stream.codec_context.decode(packet)
+        except av.error.InvalidDataError:
+            return  # a damaged packet: a moment of silence
+        try:
+            for frame in frames:
+                frame.pts = int(rel * self.tb * frame.sample_rate)
+                frame.time_base = Fraction(1, frame.sample_rate)
+                rel += int(Fraction(frame.samples, frame.sample_rate) / self.tb)
+                self._encode(out, frame)
+        except (av.error.FFmpegError, ValueError) as exc:
+            self.failed = _describe(exc)
+
+    def _encode(self, out: av.container.OutputContainer, frame: Any) -> None:
+        for packet in self.encoder.encode(frame):
+            packet.stream = self.out_stream
+            out.mux(packet)
+
+    def finish(self, out: av.container.OutputContainer) -> None:
+        if self.encoder is None or self.failed:
+            return
+        try:
+            self._encode(out, None)
+        except (av.error.FFmpegError, ValueError) as exc:
+            self.failed = _describe(exc)
+
+
 class _Copier:
     """Copies packets of the input into the output, video from its first key frame, with
     time zero at that key frame, and stops after ``limit`` seconds of stream time."""
@@ -179,19 +320,11 @@ class _Copier:
         self.out = out
         self.tb = self.video_in.time_base or Fraction(1, 90_000)
         self.limit = int(seconds / self.tb)
-        self.audio: dict[int, tuple[Any, Any, Fraction]] = {}
+        self.audio: dict[int, _AudioTrack] = {}
+        self.notes: list[str] = []
         if audio:
             for stream in source.streams.audio:
-                name = stream.codec_context.name
-                if fmt == "mp4" and name not in _MP4_AUDIO:
-                    continue
-                if stream.time_base is None:
-                    continue
-                self.audio[stream.index] = (
-                    stream,
-                    out.add_stream_from_template(stream),
-                    stream.time_base,
-                )
+                self._add_audio(stream, out, fmt)
         self.base: int | None = None  # input pts of the first key frame
         self.held: Any = None  # the last video packet, muxed once the next one gives its length
         self.written = 0  # stream time written (input time base)
@@ -199,6 +332,56 @@ class _Copier:
         self.done = False
         self._last_pts: int | None = None
         self._step = 0
+
+    def _add_audio(self, stream: Any, out: av.container.OutputContainer, fmt: str) -> None:
+        tb = stream.time_base or Fraction(1, 90_000)
+        track = _AudioTrack(stream, tb, straddle=fmt == "mp4")
+        label = _codec_label(track.name)
+        if fmt != "mp4" or track.name in _MP4_AUDIO:
+            with contextlib.suppress(ValueError):  # the muxer refuses the codec
+                track.copy_into(out)
+        if track.out_stream is None:
+            # MP4: AAC, which every player plays. MKV (FFmpeg writes G.711 into MKV only as
+            # a Windows ACM codec, which few players know): the decoded samples, losslessly
+            target, name = ("aac", "AAC") if fmt == "mp4" else ("pcm_s16le", "16-bit PCM")
+            how = "transcoded to AAC" if fmt == "mp4" else "decoded to 16-bit PCM (the same sound)"
+            try:
+                track.transcode_into(out, target)
+            except (av.error.FFmpegError, ValueError) as exc:
+                self.notes.append(
+                    f"the {label} sound was left out: {fmt.upper()} cannot hold it and it could "
+                    f"not be converted to {name} ({_describe(exc)})"
+                )
+                return
+            self.notes.append(f"the {label} sound was {how}: {fmt.upper()} cannot hold it as sent")
+        self.audio[stream.index] = track
+
+    @property
+    def audio_pending(self) -> bool:
+        """Some sound that goes with the video written may still be on its way (from the
+        streams that sent any: cameras may announce a sound track and send nothing)."""
+        return any(
+            t.last_rel is not None and not t.reaches(int(self.written * self.tb / t.tb))
+            for t in self.audio.values()
+        )
+
+    def end_audio(self, out: av.container.OutputContainer) -> None:
+        """Write the sound still waiting (after the last video frame) and flush encoders."""
+        for track in self.audio.values():
+            end = int(self.written * self.tb / track.tb)
+            track.release(out, end, final=True)
+            track.finish(out)
+            if track.failed:
+                self.notes.append(
+                    f"the conversion of the {_codec_label(track.name)} sound broke off "
+                    f"({track.failed}); the clip's sound ends early"
+                )
+
+    @property
+    def audio_codec(self) -> str | None:
+        for track in self.audio.values():
+            return str(track.encoder.name) if track.encoder is not None else track.name
+        return None
 
     @property
     def started_at(self) -> float | None:
@@ -214,7 +397,7 @@ class _Copier:
 
     @property
     def streams(self) -> list[Any]:
-        return [self.video_in] + [s for s, _, _ in self.audio.values()]
+        return [self.video_in] + [t.stream for t in self.audio.values()]
 
     def _pts(self, packet: Any) -> int | None:
         pts = packet.pts if packet.pts is not None else packet.dts
@@ -228,6 +411,8 @@ class _Copier:
         arrived = time.time()
         if self.held is None and self.base is None and not packet.is_keyframe:
             return
+        if self.base is None and not self.video_out.codec_context.width:
+            self._learn_size(packet)
         pts = self._pts(packet)
         if pts is not None and len(self._arrivals) < 50:
             self._arrivals.append((arrived, pts))
@@ -252,6 +437,17 @@ class _Copier:
         packet.pts = pts
         self.held = packet
 
+    def _learn_size(self, packet: Any) -> None:
+        """Give the output the picture size, which FFmpeg's short probe of the stream leaves
+        unknown when the first packet it read was sound: decode the first frames."""
+        try:
+            frames = self.video_in.codec_context.decode(packet)
+        except av.error.FFmpegError:
+            return
+        if frames:
+            ctx = self.video_out.codec_context
+            ctx.width, ctx.height = frames[0].width, frames[0].height
+
     def _mux_video(self, packet: Any, pts: int, duration: int) -> None:
         assert self.base is not None
         rel = pts - self.base
@@ -261,19 +457,30 @@ class _Copier:
         packet.time_base = self.tb
         self.out.mux(packet)
         self.written = rel + duration
+        for track in self.audio.values():
+            self._release(track)
+
+    def _release(self, track: _AudioTrack) -> None:
+        if self.base is None:
+            return
+        if track.early:  # came before the first key frame's time was known
+            early, track.early = track.early, []
+            for packet in early:
+                track.add(packet, packet.pts - int(self.base * self.tb / track.tb))
+        track.release(self.out, int(self.written * self.tb / track.tb), final=False)
 
     def other(self, packet: Any) -> None:
-        entry = self.audio.get(packet.stream_index)
-        if entry is None or self.base is None or packet.pts is None or packet.size == 0:
+        track = self.audio.get(packet.stream_index)
+        if track is None or packet.pts is None or packet.size == 0:
             return
-        _, out_stream, tb = entry
-        rel = packet.pts - int(self.base * self.tb / tb)
-        if rel < 0 or rel * tb >= self.limit * self.tb:
+        if self.base is None:  # its time relative to the first key frame is not known yet
+            track.early.append(packet)
+            if len(track.early) > _MAX_WAITING:
+                del track.early[0]
             return
-        packet.stream = out_stream
-        packet.pts = packet.dts = rel
-        packet.time_base = tb
-        self.out.mux(packet)
+        self._release(track)
+        track.add(packet, packet.pts - int(self.base * self.tb / track.tb))
+        self._release(track)
 
 
 def record_clip(
@@ -325,6 +532,15 @@ def record_clip(
             temp.unlink()
         raise
     report(100.0)
+    for note in copier.notes:
+        lost = "left out" in note or "broke off" in note
+        log.log(
+            logging.WARNING if lost else logging.INFO,
+            "live clip %s from %s: %s",
+            final.name,
+            shown,
+            note,
+        )
     first = datetime.fromtimestamp(copier.started_at, UTC)
     return LiveFile(
         path=final,
@@ -336,6 +552,8 @@ def record_clip(
         width=width,
         height=height,
         video_codec=codec,
+        audio_codec=copier.audio_codec,
+        audio_note="; ".join(copier.notes),
     )
 
 
@@ -383,6 +601,8 @@ def _record(
                 if percent != shown:
                     shown = percent
                     report(float(percent))
+            if copier.audio_pending:  # the sound of the last frames comes a little later
+                _read_audio_tail(source, copier, cancel)
         except av.error.EOFError:
             pass
         except (av.error.ExitError, av.error.TimeoutError) as exc:
@@ -396,6 +616,7 @@ def _record(
                 f"the live stream {url} ended after {float(copier.written * copier.tb):.1f} s "
                 f"of the {seconds:g} s asked for"
             )
+        copier.end_audio(out)
     finally:
         try:
             out.close()
@@ -404,6 +625,23 @@ def _record(
         except OSError as exc:
             raise NoSpace(f"cannot finish {temp.name}: {exc.strerror}") from exc
     return copier
+
+
+def _read_audio_tail(
+    source: av.container.InputContainer, copier: _Copier, cancel: CancelToken
+) -> None:
+    """Read on (for at most ``_AUDIO_TAIL_WAIT`` s) until every sound stream has sent the
+    packets that go with the video written; video packets are dropped."""
+    deadline = time.monotonic() + _AUDIO_TAIL_WAIT
+    try:
+        for packet in source.demux(copier.streams):  # video too: it keeps the loop turning
+            cancel.check()
+            if packet.stream_index in copier.audio:
+                copier.other(packet)
+            if not copier.audio_pending or time.monotonic() >= deadline:
+                break
+    except (av.error.EOFError, av.error.ExitError, av.error.TimeoutError):
+        pass  # the video is complete: the sound ends where it ends
 
 
 def live_picture(

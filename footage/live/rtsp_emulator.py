@@ -12,6 +12,15 @@ Authentication is HTTP Digest (MD5, qop=auth) as the NVRs use it, with Basic acc
 ``OPTIONS`` needs none. Each ``PLAY`` gets an encoder thread of its own, starting with a key
 frame; RTP timestamps are 90 kHz ticks of the capture time. One thread serves each
 connection; ``stop()`` closes every socket and joins every thread.
+
+A camera may also have a sound track (``audio``), a second SDP media section set up on
+interleaved channels 2-3: ``"aac"`` is AAC-LC (16 kHz mono, PyAV's ``aac`` encoder) sent as
+``mpeg4-generic`` (RFC 3640, AAC-hbr: AU-headers-length and one 16-bit AU header per frame);
+``"pcmu"`` is G.711 μ-law (static payload type 0, 8 kHz), 20 ms per packet. The sound is the
+camera's tone of ``footage.media.synth.audio``, whose phase follows the absolute sample clock;
+its RTP timestamps count samples of the same capture clock as the video's (both tracks' RTP-Info
+``rtptime`` name the instant the session started), and it is paced in real time with the video
+by the same sender thread.
 """
 
 from __future__ import annotations
@@ -28,12 +37,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
 import av
+import numpy as np
 
 from footage.devices.digest_server import Authenticator
+from footage.media.synth.audio import tone_samples
 from footage.media.synth.draw import FrameRenderer
 
 log = logging.getLogger(__name__)
@@ -57,6 +68,12 @@ _REASONS = {
     501: "Not Implemented",
 }
 _TRACK = "trackID=0"
+_AUDIO_TRACK = "trackID=1"
+AudioKind = Literal["none", "aac", "pcmu"]
+_AAC_PAYLOAD_TYPE = 97
+_AAC_RATE = 16_000
+_PCMU_RATE = 8_000
+_PCMU_PACKET = 160  # samples: 20 ms
 
 
 class _Closed(Exception):
@@ -80,6 +97,63 @@ def _annexb_nals(data: bytes) -> list[bytes]:
     if start >= 0 and start < n:
         nals.append(data[start:])
     return [nal for nal in nals if nal]
+
+
+def _new_audio_encoder(kind: str) -> Any:
+    """The sound encoder of ``kind`` ("aac" or "pcmu"), opened."""
+    if kind == "aac":
+        ctx = av.CodecContext.create("aac", "w")
+        ctx.sample_rate, ctx.format, ctx.bit_rate = _AAC_RATE, "fltp", 32_000
+    else:
+        ctx = av.CodecContext.create("pcm_mulaw", "w")
+        ctx.sample_rate, ctx.format = _PCMU_RATE, "s16"
+    ctx.layout = "mono"
+    ctx.time_base = Fraction(1, ctx.sample_rate)
+    ctx.open()
+    return ctx
+
+
+class _Sound:
+    """One session's sound track: tone samples, encoded and packetized for RTP as they
+    become due (a chunk of samples is sent once its last sample has been captured)."""
+
+    def __init__(self, kind: str, camera_index: int, start_wall_us: int) -> None:
+        self.kind = kind
+        self.encoder = _new_audio_encoder(kind)
+        self.rate: int = int(self.encoder.sample_rate)
+        self.chunk: int = int(self.encoder.frame_size) if kind == "aac" else _PCMU_PACKET
+        self.camera_index = camera_index
+        # absolute sample number (since the epoch) of the session's start: RTP time zero
+        self.origin = (start_wall_us * self.rate + 500_000) // 1_000_000
+        self.next = self.origin  # first sample of the next chunk to encode
+
+    def due_wall(self) -> float:
+        """When (seconds since the epoch) the next chunk's last sample is captured."""
+        return (self.next + self.chunk) / self.rate
+
+    def skip_to(self, wall_us: int) -> None:
+        self.next = max(self.next, (wall_us * self.rate) // 1_000_000 - self.chunk)
+
+    def encode(self) -> list[tuple[int, bytes]]:
+        """Encode the next chunk: (sample offset from the origin, payload) per RTP packet."""
+        samples = tone_samples(self.next, self.chunk, self.camera_index, self.rate)
+        if self.kind == "aac":
+            frame = av.AudioFrame.from_ndarray(samples[None, :], format="fltp", layout="mono")
+        else:
+            pcm = np.round(samples * 32767).astype(np.int16)[None, :]
+            frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout="mono")
+        frame.sample_rate = self.rate
+        frame.pts = self.next
+        frame.time_base = Fraction(1, self.rate)
+        self.next += self.chunk
+        out: list[tuple[int, bytes]] = []
+        for packet in self.encoder.encode(frame):
+            data = bytes(packet)
+            pts = packet.pts if packet.pts is not None else frame.pts
+            if self.kind == "aac":  # RFC 3640 AAC-hbr: AU-headers-length, AU header, AU
+                data = struct.pack(">HH", 16, (len(data) << 3) & 0xFFFF) + data
+            out.append((pts - self.origin, data))
+        return out
 
 
 def _new_encoder(width: int, height: int, fps: int, gop: int) -> Any:
@@ -109,6 +183,12 @@ class _Session:
     seq: int = field(default_factory=lambda: secrets.randbits(16))
     rtp_base: int = field(default_factory=lambda: secrets.randbits(32))
     channel: int = 0
+    video: bool = True  # the video track is set up
+    audio_url: str = ""  # the sound track's SETUP URL, "" when it is not set up
+    audio_channel: int = 2
+    audio_ssrc: int = field(default_factory=lambda: secrets.randbits(32))
+    audio_seq: int = field(default_factory=lambda: secrets.randbits(16))
+    audio_rtp_base: int = field(default_factory=lambda: secrets.randbits(32))
     sender: threading.Thread | None = None
     stop: threading.Event = field(default_factory=threading.Event)
 
@@ -266,7 +346,10 @@ class _Connection:
         target = parts.path or "/"
         if parts.query:
             target += "?" + parts.query
-        for candidate in (target, target.removesuffix("/" + _TRACK)):
+        candidates = [target, target.removesuffix("/" + _TRACK)]
+        if self.server.audio != "none":
+            candidates.append(target.removesuffix("/" + _AUDIO_TRACK))
+        for candidate in candidates:
             if candidate in self.server.streams:
                 return candidate
         return None
@@ -294,31 +377,40 @@ class _Connection:
         if choice is None:
             self._reply(461, cseq)
             return
-        if self.session is not None:
-            self._reply(459, cseq)  # one track per session, and one session per connection
+        is_audio = self.server.audio != "none" and urlsplit(uri).path.endswith("/" + _AUDIO_TRACK)
+        s = self.session
+        if s is not None and not (
+            is_audio and not s.audio_url and s.path == path and s.sender is None
+        ):
+            # one session per connection, each track set up once, before PLAY
+            self._reply(459, cseq)
             return
-        channel = 0
+        channel = 2 if is_audio else 0
         for param in choice.split(";"):
             name, _, value = param.strip().partition("=")
             if name == "interleaved":
                 with contextlib.suppress(ValueError):
                     channel = int(value.split("-")[0])
-        labels = self.server.streams
-        self.session = _Session(
-            id=secrets.token_hex(8),
-            path=path,
-            label=labels[path],
-            index=list(labels).index(path) + 1,
-            setup_url=uri,
-            channel=channel,
-        )
-        s = self.session
+        if s is None:
+            labels = self.server.streams
+            s = self.session = _Session(
+                id=secrets.token_hex(8),
+                path=path,
+                label=labels[path],
+                index=list(labels).index(path) + 1,
+                setup_url=uri,
+                channel=channel,
+                video=not is_audio,
+            )
+        if is_audio:
+            s.audio_url, s.audio_channel = uri, channel
+        ssrc = s.audio_ssrc if is_audio else s.ssrc
         self._reply(
             200,
             cseq,
             {
                 "Transport": (
-                    f"RTP/AVP/TCP;unicast;interleaved={channel}-{channel + 1};ssrc={s.ssrc:08X}"
+                    f"RTP/AVP/TCP;unicast;interleaved={channel}-{channel + 1};ssrc={ssrc:08X}"
                 ),
                 **self._session_header(),
             },
@@ -337,12 +429,17 @@ class _Connection:
         if s.sender is not None:  # already playing: nothing to pause or seek
             self._reply(200, cseq, {"Range": "npt=now-", **self._session_header()})
             return
+        infos = []
+        if s.video:
+            infos.append(f"url={s.setup_url};seq={s.seq};rtptime={s.rtp_base}")
+        if s.audio_url:
+            infos.append(f"url={s.audio_url};seq={s.audio_seq};rtptime={s.audio_rtp_base}")
         self._reply(
             200,
             cseq,
             {
                 "Range": "npt=0.000-",
-                "RTP-Info": f"url={s.setup_url};seq={s.seq};rtptime={s.rtp_base}",
+                "RTP-Info": ",".join(infos),
                 **self._session_header(),
             },
         )
@@ -365,9 +462,25 @@ class _Connection:
             encoder = _new_encoder(width, height, server.fps, server.gop)
             start_mono = time.monotonic()
             start_wall_us = time.time_ns() // 1000
+            sound = None
+            if s.audio_url:
+                sound = _Sound(server.audio, s.index, start_wall_us)
             frame_no = 0
             while not (s.stop.is_set() or self.closed.is_set() or server._stopping.is_set()):
-                due = start_mono + frame_no / server.fps
+                due = start_mono + frame_no / server.fps if s.video else float("inf")
+                if sound is not None:
+                    now = time.monotonic()
+                    sound_due = start_mono + sound.due_wall() - start_wall_us / 1e6
+                    if sound_due <= min(due, now):
+                        if sound_due < now - 1.0:  # fell far behind: skip, don't burst
+                            sound.skip_to(time.time_ns() // 1000)
+                            continue
+                        for offset, payload in sound.encode():
+                            self._send_sound(s, payload, offset)
+                        continue
+                    if due > now:
+                        s.stop.wait(min(due, sound_due) - now)
+                        continue
                 delay = due - time.monotonic()
                 if delay > 0:
                     s.stop.wait(delay)
@@ -395,6 +508,19 @@ class _Connection:
             log.exception("RTSP emulator: the stream of %s failed", s.path)
         finally:
             self.close()
+
+    def _send_sound(self, s: _Session, payload: bytes, offset: int) -> None:
+        """One RTP packet of the sound track; ``offset`` counts samples from RTP time zero."""
+        aac = self.server.audio == "aac"
+        kind = _AAC_PAYLOAD_TYPE if aac else 0
+        # AAC: the packet ends an access unit; G.711: the first packet of the talk spurt
+        marker = 0x80 if aac or offset == 0 else 0
+        rtp_ts = (s.audio_rtp_base + offset) & 0xFFFFFFFF
+        rtp = struct.pack(">BBHII", 0x80, marker | kind, s.audio_seq, rtp_ts, s.audio_ssrc)
+        s.audio_seq = (s.audio_seq + 1) & 0xFFFF
+        self.send(
+            struct.pack(">cBH", b"$", s.audio_channel, len(rtp) + len(payload)) + rtp + payload
+        )
 
     def _send_access_unit(self, s: _Session, data: bytes, rtp_ts: int) -> None:
         payloads: list[bytes] = []
@@ -435,7 +561,9 @@ class _Connection:
 
 class RtspEmulator:
     """Live cameras over RTSP: ``streams`` maps a request path (with its query) to the
-    camera label drawn on its frames. ``stats`` counts the PLAY sessions served per path."""
+    camera label drawn on its frames. ``stats`` counts the PLAY sessions served per path.
+    ``audio`` adds a sound track to every camera: ``"aac"`` (mpeg4-generic, 16 kHz mono) or
+    ``"pcmu"`` (G.711 μ-law, 8 kHz); ``"none"`` (the default) serves video alone."""
 
     def __init__(
         self,
@@ -448,9 +576,12 @@ class RtspEmulator:
         fps: int = 10,
         size: tuple[int, int] = (320, 180),
         gop: int = 10,
+        audio: AudioKind = "none",
     ) -> None:
         if not streams:
             raise ValueError("an RTSP emulator needs at least one stream")
+        if audio not in ("none", "aac", "pcmu"):
+            raise ValueError(f"the sound track is 'none', 'aac' or 'pcmu', not {audio!r}")
         if size[0] % 2 or size[1] % 2:
             raise ValueError(f"the picture size {size[0]}x{size[1]} must be even")
         self.streams = {
@@ -459,6 +590,7 @@ class RtspEmulator:
         self.host, self.port = host, port
         self.user, self.password = user, password
         self.fps, self.size, self.gop = fps, size, gop
+        self.audio: AudioKind = audio
         self.stats: Counter[str] = Counter()
         realm = "footage RTSP emulator"
         self._digest = Authenticator(user, password, realm, "digest", lock_after=1_000_000)
@@ -469,11 +601,14 @@ class RtspEmulator:
         self._acceptor: threading.Thread | None = None
         self._connections: dict[_Connection, threading.Thread] = {}
         self._parameter_sets: tuple[bytes, bytes] | None = None
+        self._audio_config = b""  # the AAC AudioSpecificConfig
 
     # -- life -----------------------------------------------------------------------------
 
     def start(self) -> RtspEmulator:
         self._parameter_sets = self._probe_parameter_sets()
+        if self.audio == "aac":
+            self._audio_config = bytes(_new_audio_encoder("aac").extradata or b"")
         listener = socket.create_server((self.host, self.port), reuse_port=False)
         listener.settimeout(0.2)
         self._listener = listener
@@ -585,4 +720,19 @@ class RtspEmulator:
             f"a=framerate:{self.fps}",
             f"a=control:{_TRACK}",
         ]
+        if self.audio == "aac":
+            pt = _AAC_PAYLOAD_TYPE
+            lines += [
+                f"m=audio 0 RTP/AVP {pt}",
+                f"a=rtpmap:{pt} mpeg4-generic/{_AAC_RATE}/1",
+                f"a=fmtp:{pt} streamtype=5;profile-level-id=1;mode=AAC-hbr;sizelength=13;"
+                f"indexlength=3;indexdeltalength=3;config={self._audio_config.hex()}",
+                f"a=control:{_AUDIO_TRACK}",
+            ]
+        elif self.audio == "pcmu":
+            lines += [
+                "m=audio 0 RTP/AVP 0",
+                f"a=rtpmap:0 PCMU/{_PCMU_RATE}",
+                f"a=control:{_AUDIO_TRACK}",
+            ]
         return "\r\n".join(lines) + "\r\n"

@@ -17,12 +17,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import av
+import numpy as np
 import pytest
 
 from footage.domain import SourceTimeout, SourceUnavailable
 from footage.live import LiveFile, RtspEmulator, live_picture, record_clip
 from footage.media.clip.cancel import Cancelled, CancelToken
 from footage.media.synth import decode_stamp
+from footage.media.synth.audio import tone_hz
 from tests.helpers.clips import check_clean
 from tests.helpers.media import picture_ms
 
@@ -212,3 +214,178 @@ def test_cancel_mid_recording_leaves_nothing(emulator: RtspEmulator, tmp_path: P
         )
     assert cancelled_at and time.monotonic() - cancelled_at[0] < 1
     assert list(tmp_path.iterdir()) == []
+
+
+# -- sound ----------------------------------------------------------------------------------
+
+AAC_FRAME = 1024 / 16_000  # the emulator's AAC: 16 kHz mono, 1024 samples a frame
+G711_PACKET = 0.020
+
+
+@pytest.fixture(scope="module")
+def aac_emulator() -> Iterator[RtspEmulator]:
+    with RtspEmulator({HIK: "hik-101"}, password=PASSWORD, fps=FPS, audio="aac") as emu:
+        yield emu
+
+
+@pytest.fixture(scope="module")
+def pcmu_emulator() -> Iterator[RtspEmulator]:
+    with RtspEmulator({HIK: "hik-101"}, password=PASSWORD, fps=FPS, audio="pcmu") as emu:
+        yield emu
+
+
+def video_span(path: Path) -> tuple[float, float]:
+    """Start and end (seconds) of the video track, from its packets."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        assert stream.time_base is not None
+        ends = [
+            (p.pts * stream.time_base, (p.pts + p.duration) * stream.time_base)
+            for p in container.demux(stream)
+            if p.size and p.pts is not None
+        ]
+    return float(min(a for a, _ in ends)), float(max(b for _, b in ends))
+
+
+def audio_track(path: Path) -> tuple[str, float, float, int, np.ndarray]:
+    """Codec, start and end (seconds, as a player plays it: decoded, edit list honoured),
+    sample rate and the samples of the first sound track of ``path``."""
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        codec = stream.codec_context.name
+        frames = list(container.decode(stream))
+    rate = frames[0].sample_rate
+    first, last = frames[0], frames[-1]
+    assert first.time is not None and last.time is not None
+    arrays = [f.to_ndarray().reshape(-1) for f in frames]
+    scale = 32768 if arrays[0].dtype == np.int16 else 1
+    samples = np.concatenate(arrays).astype(np.float64) / scale
+    return codec, first.time, last.time + last.samples / rate, rate, samples
+
+
+def mp4_durations(path: Path) -> tuple[float, float, int]:
+    """The durations the MP4 gives its video and sound tracks, and the sound's rate."""
+    with av.open(str(path)) as container:
+        video, audio = container.streams.video[0], container.streams.audio[0]
+        assert video.duration is not None and video.time_base is not None
+        assert audio.duration is not None and audio.time_base is not None
+        assert audio.codec_context.name == "aac"
+        return (
+            float(video.duration * video.time_base),
+            float(audio.duration * audio.time_base),
+            audio.sample_rate,
+        )
+
+
+def dominant_hz(samples: np.ndarray, rate: int) -> float:
+    spectrum = np.abs(np.fft.rfft(samples - samples.mean()))
+    return float(np.argmax(spectrum) * rate / len(samples))
+
+
+def check_sound(path: Path, codec: str, frame: float, *, mp4: bool = True) -> None:
+    """The sound track is ``codec``, starts with the first key frame and ends with the last
+    frame (each within one audio ``frame``), and plays the camera's tone. In an MP4 (whose
+    edit list trims the audio frame that straddles the first key frame) it also lasts as
+    long as the video to within one frame; an MKV's sound starts with the first whole frame."""
+    video_start, video_end = video_span(path)
+    got, start, end, rate, samples = audio_track(path)
+    assert got == codec
+    assert video_start == 0
+    assert abs(start - video_start) <= frame, (start, video_start)
+    assert abs(end - video_end) <= frame, (end, video_end)
+    if mp4:
+        assert abs((end - start) - (video_end - video_start)) <= frame
+    assert np.abs(samples).max() > 0.1  # not silence
+    assert abs(dominant_hz(samples, rate) - tone_hz(1)) < 5  # HIK is camera 1: 300 Hz
+
+
+@pytest.mark.ffmpeg
+@pytest.mark.skipif(shutil.which("ffprobe") is None, reason="needs Debian's ffprobe")
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [("aac", ("aac", "16000", 1)), ("pcmu", ("pcm_mulaw", "8000", 1))],
+)
+def test_ffprobe_lists_the_sound_track(
+    request: pytest.FixtureRequest, kind: str, expected: tuple[str, str, int]
+) -> None:
+    emulator: RtspEmulator = request.getfixturevalue(f"{kind}_emulator")
+    run = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_streams", "-of", "json", emulator.url(HIK)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    streams = json.loads(run.stdout)["streams"]
+    assert [s["codec_type"] for s in streams] == ["video", "audio"]
+    assert (streams[0]["codec_name"], streams[0]["width"]) == ("h264", 320)
+    audio = streams[1]
+    assert (audio["codec_name"], audio["sample_rate"], audio["channels"]) == expected
+
+
+def test_aac_sound_is_copied_into_the_mp4_in_step_with_the_video(
+    aac_emulator: RtspEmulator, tmp_path: Path
+) -> None:
+    began = time.time()
+    clip = record_clip(aac_emulator.url(HIK), tmp_path, stem="clip", seconds=2)
+    ended = time.time()
+    check_recording(clip, began, ended, 2.0)  # also: ffmpeg decodes it without a word
+    assert (clip.audio_codec, clip.audio_note) == ("aac", "")
+    video_seconds, audio_seconds, _ = mp4_durations(clip.path)
+    assert abs(audio_seconds - video_seconds) <= AAC_FRAME, (audio_seconds, video_seconds)
+    check_sound(clip.path, "aac", AAC_FRAME)
+    assert ended - began < 2 + 2.5  # connect, key frame, 2 s, the sound of the last frame
+
+
+def test_aac_sound_is_copied_into_the_mkv(aac_emulator: RtspEmulator, tmp_path: Path) -> None:
+    clip = record_clip(aac_emulator.url(HIK), tmp_path, stem="clip", seconds=2, fmt="mkv")
+    assert clip.mime_type == "video/x-matroska"
+    assert (clip.audio_codec, clip.audio_note) == ("aac", "")
+    check_clean(clip.path)
+    check_sound(clip.path, "aac", AAC_FRAME, mp4=False)
+
+
+def test_audio_false_records_no_sound(aac_emulator: RtspEmulator, tmp_path: Path) -> None:
+    began = time.time()
+    clip = record_clip(aac_emulator.url(HIK), tmp_path, stem="clip", seconds=2, audio=False)
+    check_recording(clip, began, time.time(), 2.0)
+    assert (clip.audio_codec, clip.audio_note) == (None, "")
+    with av.open(str(clip.path)) as container:
+        assert [s.type for s in container.streams] == ["video"]
+
+
+def test_video_only_camera_gives_a_clip_without_sound(
+    emulator: RtspEmulator, tmp_path: Path
+) -> None:
+    clip = record_clip(emulator.url(HIK), tmp_path, stem="clip", seconds=1)
+    assert (clip.audio_codec, clip.audio_note) == (None, "")
+
+
+def test_g711_sound_is_transcoded_to_aac_for_an_mp4(
+    pcmu_emulator: RtspEmulator, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # MP4 cannot hold G.711 as sent: the clip gets AAC (8 kHz mono), and says so
+    began = time.time()
+    with caplog.at_level("INFO", logger="footage.live.record"):
+        clip = record_clip(pcmu_emulator.url(HIK), tmp_path, stem="clip", seconds=2)
+    check_recording(clip, began, time.time(), 2.0)
+    assert clip.audio_codec == "aac"
+    assert "PCMU" in clip.audio_note and "transcoded to AAC" in clip.audio_note
+    assert clip.audio_note in caplog.text
+    # the cut follows the 20 ms G.711 packets, and the MP4 gives the exact length...
+    video_seconds, audio_seconds, rate = mp4_durations(clip.path)
+    assert rate == 8000
+    assert abs(audio_seconds - video_seconds) <= G711_PACKET, (audio_seconds, video_seconds)
+    # ...but a decoder plays out the padding of the last AAC frame (1024 samples: 128 ms)
+    check_sound(clip.path, "aac", 1024 / 8000)
+
+
+def test_g711_sound_is_kept_as_pcm_in_an_mkv(pcmu_emulator: RtspEmulator, tmp_path: Path) -> None:
+    # FFmpeg takes G.711 into MKV only as a Windows ACM codec (and PyAV not at all): the
+    # decoded samples go in as 16-bit PCM, the same sound, and the result says so
+    clip = record_clip(pcmu_emulator.url(HIK), tmp_path, stem="clip", seconds=2, fmt="mkv")
+    assert clip.audio_codec == "pcm_s16le"
+    assert "PCMU" in clip.audio_note and "16-bit PCM" in clip.audio_note
+    check_clean(clip.path)
+    check_sound(clip.path, "pcm_s16le", G711_PACKET, mp4=False)
