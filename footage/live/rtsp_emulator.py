@@ -488,7 +488,9 @@ class _Connection:
                 if delay < -1.0:  # fell far behind (a busy machine): skip, don't burst
                     frame_no = int((time.monotonic() - start_mono) * server.fps)
                     continue
-                captured_us = time.time_ns() // 1000
+                # the camera's own clock: frames on a regular grid, as an encoder makes them,
+                # even when this thread runs late (a late send, not an irregular timestamp)
+                captured_us = start_wall_us + frame_no * 1_000_000 // server.fps
                 frame = renderer.render(captured_us // 1000, captured_us)
                 frame.pts = frame_no
                 frame.time_base = Fraction(1, server.fps)
