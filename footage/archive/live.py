@@ -8,11 +8,10 @@ exports (record the next seconds, take a picture now) read these addresses.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from footage.devices import DeviceConfig
 from footage.domain import InvalidRequest
-from footage.live.record import public_url
 
 
 def rtsp_url(config: DeviceConfig, channel: int) -> str:
@@ -26,6 +25,20 @@ def rtsp_url(config: DeviceConfig, channel: int) -> str:
         path = f"/cam/realmonitor?channel={channel}&subtype={config.stream - 1}"
     login = f"{quote(config.user, safe='')}:{quote(config.password, safe='')}@"
     return f"rtsp://{login}{config.host}:{config.rtsp_port}{path}"
+
+
+def public_url(url: str) -> str:
+    """``url`` without user name and password, for messages and logs."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if ":" in host:
+            host = f"[{host}]"
+        if parts.port is not None:
+            host += f":{parts.port}"
+        return urlunsplit((parts.scheme, host, parts.path, parts.query, ""))
+    except ValueError:
+        return "(an invalid URL)"
 
 
 class LiveStreams:

@@ -109,6 +109,25 @@ def _download(
         )
 
 
+def _fetch(
+    client: ExportClient,
+    session: str,
+    state: pb.State,
+    out_dir: Path,
+    chunk_kb: int,
+    *,
+    keep: bool,
+) -> None:
+    """After a session ended: download and check its files (their paths on stdout), then
+    destroy it unless ``keep``; a session that did not succeed is an error."""
+    if not state.result.succeeded:
+        raise FootageError(f"the export did not succeed: {_describe(state)}")
+    for path in _download(client, session, state, out_dir, chunk_kb):
+        typer.echo(path)
+    if not keep:
+        client.destroy(session)
+
+
 @app.command("export")
 def export(
     camera: Annotated[list[str], typer.Option("--camera", "-c", help="camera id (repeatable)")],
@@ -152,13 +171,7 @@ def export(
             typer.echo(session)
             return
         _err().print(f"session {session}", highlight=False)
-        state = _wait(client, session, poll)
-        if not state.result.succeeded:
-            raise FootageError(f"the export did not succeed: {_describe(state)}")
-        for path in _download(client, session, state, output, chunk_kb):
-            typer.echo(path)
-        if not keep:
-            client.destroy(session)
+        _fetch(client, session, _wait(client, session, poll), output, chunk_kb, keep=keep)
 
 
 @app.command("live")
@@ -204,12 +217,7 @@ def live(
             _err().print("stopping: keeping what was recorded …", highlight=False)
             client.stop(session)
             state = _wait(client, session, poll)
-        if not state.result.succeeded:
-            raise FootageError(f"the live export did not succeed: {_describe(state)}")
-        for path in _download(client, session, state, output, chunk_kb):
-            typer.echo(path)
-        if not keep:
-            client.destroy(session)
+        _fetch(client, session, state, output, chunk_kb, keep=keep)
 
 
 @app.command("sessions")

@@ -40,11 +40,11 @@ from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import av
 import av.container
 
+from footage.archive.live import public_url
 from footage.domain import (
     FootageError,
     InvalidRequest,
@@ -84,20 +84,6 @@ class LiveFile(OutputFile):
 
     audio_codec: str | None = None
     audio_note: str = ""
-
-
-def public_url(url: str) -> str:
-    """``url`` without user name and password, for messages and logs."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        if ":" in host:
-            host = f"[{host}]"
-        if parts.port is not None:
-            host += f":{parts.port}"
-        return urlunsplit((parts.scheme, host, parts.path, parts.query, ""))
-    except ValueError:
-        return "(an invalid URL)"
 
 
 def _describe(exc: Exception) -> str:

@@ -1,9 +1,11 @@
-"""File names of exports: a template with placeholders, made safe to use as a file name."""
+"""File names of exports: a template with placeholders, made safe to use as a file name;
+and the stop marker of a live recording."""
 
 from __future__ import annotations
 
 import re
 import string
+from pathlib import Path
 
 from footage.domain import InvalidRequest
 from footage.tasks.model import ExportRequest
@@ -43,3 +45,9 @@ def file_stem(request: ExportRequest, *, camera_name: str, task_id: str) -> str:
         ) from exc
     safe = _UNSAFE.sub("_", text).strip("._-")[:_MAX]
     return safe or "export"
+
+
+def stop_marker(output_root: Path, task_id: str) -> Path:
+    """The file whose presence asks a live recording "until stopped" to end and keep what
+    it has: any process that shares the output folder (a server, ``footage worker``) sees it."""
+    return output_root / ".stop" / task_id

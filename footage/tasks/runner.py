@@ -21,13 +21,7 @@ from footage.media.clip import Cancelled, CancelToken, ClipOptions, export_clip
 from footage.media.clip.options import OutputFile
 from footage.media.picture import PictureFile, picture_at, picture_series
 from footage.tasks.model import ExportTask, Reason, TaskFile, TaskKind
-
-
-def stop_marker(output_root: Path, task_id: str) -> Path:
-    """The file whose presence asks a live recording "until stopped" to end and keep what
-    it has: any process that shares the output folder (a server, ``footage worker``) sees it."""
-    return output_root / ".stop" / task_id
-
+from footage.tasks.naming import stop_marker
 
 Progress = Callable[[float], None]  # fraction done, 0 to 1 (clips report percent: scaled)
 JPEG = "image/jpeg"

@@ -26,10 +26,9 @@ from footage.tasks.model import (
     TaskPage,
     TaskStatus,
 )
-from footage.tasks.naming import file_stem
+from footage.tasks.naming import file_stem, stop_marker
 from footage.tasks.paging import decode_token
 from footage.tasks.policy import TaskPolicy
-from footage.tasks.runner import stop_marker
 from footage.tasks.store import TaskStore
 
 MAX_PAGE = 1000
