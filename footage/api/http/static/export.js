@@ -353,7 +353,10 @@ async function main() {
   }
   renderTree();
   if (state.cameras.length) {
-    state.current = state.cameras[0].id;
+    // open on the camera recorded most recently (an NVR's channels may hold only old footage)
+    const recorded = state.cameras.filter((c) => c.last);
+    recorded.sort((a, b) => Date.parse(b.last) - Date.parse(a.last));
+    state.current = (recorded[0] || state.cameras[0]).id;
     refresh();
   }
 }
