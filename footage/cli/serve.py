@@ -54,6 +54,9 @@ def run_servers(settings: Settings, *, banner: str = "") -> None:
             log_level="warning",
             timeout_graceful_shutdown=5,  # open event streams must not block Ctrl-C
             proxy_headers=False,  # X-Forwarded-For is the app's to judge (server.trusted_proxies)
+            # no startup/shutdown hooks: with lifespan on, the Ctrl-C that uvicorn re-raises
+            # cancels the lifespan task, which logs a traceback on every normal stop
+            lifespan="off",
         )
         where = f"http://{settings.server.host}:{settings.server.port}/"
         typer.echo(

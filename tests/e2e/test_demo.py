@@ -119,7 +119,10 @@ def test_demo_serves_the_page_and_the_emulated_nvrs(tmp_path: Path) -> None:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 raise
+        assert proc.stdout is not None
+        stopped = proc.stdout.read()
     assert proc.returncode == 0
+    assert "Traceback" not in stopped, stopped  # Ctrl-C is a normal end, quietly
 
 
 def _live_export(grpc_port: int, token: str, cameras: list[str]) -> None:
